@@ -1,0 +1,50 @@
+package dev.vllmraycluster.cli;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+
+/** Entry point: wires streams, runs one subcommand, exits with its code. */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] argv) {
+    int code = run(argv, System.out, System.err);
+    System.exit(code);
+  }
+
+  public static int run(String[] argv, PrintStream out, PrintStream err) {
+    String command = argv.length == 0 ? "synth" : argv[0];
+    String[] rest = argv.length == 0 ? argv : Arrays.copyOfRange(argv, 1, argv.length);
+    boolean verbose = Arrays.asList(rest).contains("--verbose");
+    try {
+      return switch (command) {
+        case "synth" -> new SynthCommand(out, err).run(rest);
+        case "validate" -> new ValidateCommand(out, err).run(rest);
+        case "help", "--help", "-h" -> {
+          out.println(usage());
+          yield ExitCodes.OK;
+        }
+        default -> {
+          err.println("unknown command '" + command + "'\n" + usage());
+          yield ExitCodes.BAD_INPUT;
+        }
+      };
+    } catch (RuntimeException e) {
+      err.println("internal error: " + e);
+      if (verbose) {
+        e.printStackTrace(err);
+      } else {
+        err.println("(run with --verbose for the stack trace)");
+      }
+      return ExitCodes.INTERNAL;
+    }
+  }
+
+  static String usage() {
+    return String.join(
+        "\n",
+        "usage: vllm-ray-cluster <command> [options]",
+        "  synth                 synthesize every stacks/*.yaml (what cdktf.json runs)",
+        "  validate [FILE...]    check stack files (default: every stacks/*.yaml) and print warnings");
+  }
+}

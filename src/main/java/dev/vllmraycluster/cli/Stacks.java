@@ -1,0 +1,52 @@
+package dev.vllmraycluster.cli;
+
+import dev.vllmraycluster.spec.SpecException;
+import dev.vllmraycluster.spec.StackLoader;
+import dev.vllmraycluster.spec.StackLoader.Loaded;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Loads stack files for a command: all of them, reporting every broken one before failing. */
+final class Stacks {
+  private Stacks() {}
+
+  /** Loaded stacks by name, or null when any failed (the errors are printed). */
+  static Map<String, Loaded> loadAll(Path root, List<Path> files, PrintStream err) {
+    StackLoader loader = new StackLoader(root);
+    Map<String, Loaded> loaded = new LinkedHashMap<>();
+    List<SpecException> failures = new ArrayList<>();
+    for (Path file : files) {
+      try {
+        loaded.put(StackLoader.stackName(file), loader.load(file));
+      } catch (SpecException e) {
+        failures.add(e);
+      }
+    }
+    for (SpecException e : failures) {
+      err.println("error: " + e.getMessage());
+    }
+    for (Map.Entry<String, Loaded> e : loaded.entrySet()) {
+      for (String warning : e.getValue().warnings()) {
+        err.println("warning: stacks/" + e.getKey() + ".yaml: " + warning);
+      }
+    }
+    return failures.isEmpty() ? loaded : null;
+  }
+
+  static List<Path> files(Path root, List<String> given) {
+    if (!given.isEmpty()) {
+      return given.stream().map(Path::of).toList();
+    }
+    try {
+      return StackLoader.stackFiles(root.resolve("stacks"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

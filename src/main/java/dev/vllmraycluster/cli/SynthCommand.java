@@ -1,0 +1,45 @@
+package dev.vllmraycluster.cli;
+
+import com.hashicorp.cdktf.App;
+import dev.vllmraycluster.cluster.ClusterStack;
+import dev.vllmraycluster.node.ProjectLayout;
+import dev.vllmraycluster.spec.StackLoader.Loaded;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code synth}: one CDKTF stack per {@code stacks/*.yaml}, named after the file. Every file is
+ * validated first; if any is broken nothing is written.
+ */
+final class SynthCommand {
+  private final PrintStream out;
+  private final PrintStream err;
+
+  SynthCommand(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
+
+  int run(String[] args) {
+    ProjectLayout layout = ProjectLayout.current();
+    List<Path> files = Stacks.files(layout.root(), List.of());
+    if (files.isEmpty()) {
+      err.println("error: no stack files in " + layout.root().resolve("stacks") + "; add stacks/<name>.yaml");
+      return ExitCodes.BAD_INPUT;
+    }
+    Map<String, Loaded> stacks = Stacks.loadAll(layout.root(), files, err);
+    if (stacks == null) {
+      err.println("synth stopped: nothing was written. Fix the stack files above and run it again.");
+      return ExitCodes.BAD_INPUT;
+    }
+    App app = new App();
+    for (Map.Entry<String, Loaded> e : stacks.entrySet()) {
+      new ClusterStack(app, e.getKey(), layout, e.getValue().spec());
+    }
+    app.synth();
+    out.println("synthesized " + String.join(", ", stacks.keySet()));
+    return ExitCodes.OK;
+  }
+}

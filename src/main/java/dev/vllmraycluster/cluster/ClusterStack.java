@@ -1,0 +1,179 @@
+package dev.vllmraycluster.cluster;
+
+import com.hashicorp.cdktf.ITerraformDependable;
+import com.hashicorp.cdktf.TerraformOutput;
+import com.hashicorp.cdktf.TerraformOutputConfig;
+import com.hashicorp.cdktf.TerraformResource;
+import com.hashicorp.cdktf.TerraformResourceConfig;
+import com.hashicorp.cdktf.TerraformStack;
+import com.hashicorp.cdktf.TerraformVariable;
+import com.hashicorp.cdktf.TerraformVariableConfig;
+import dev.vllmraycluster.node.ProjectLayout;
+import dev.vllmraycluster.spec.ClusterSpec;
+import dev.vllmraycluster.spec.ClusterSpec.HuggingFace;
+import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
+import dev.vllmraycluster.spec.SecretRef;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import software.constructs.Construct;
+
+/**
+ * One deployment: the {@link GpuCluster}, the ephemeral variables its secrets arrive through, a
+ * local check that runs before any SSH, and the outputs a user needs (API URL, dashboard access,
+ * served model name, nodes).
+ */
+public class ClusterStack extends TerraformStack {
+  private final GpuCluster cluster;
+
+  public ClusterStack(Construct scope, String id, ProjectLayout layout, ClusterSpec spec) {
+    super(scope, id);
+    List<SecretRef> secrets = secrets(spec);
+    for (SecretRef secret : secrets) {
+      TerraformVariable variable =
+          new TerraformVariable(
+              this,
+              secret.variableName(),
+              TerraformVariableConfig.builder()
+                  .type("string")
+                  .sensitive(true)
+                  .nullable(false)
+                  .defaultValue("")
+                  .description(
+                      "Set through the environment variable "
+                          + secret.environmentVariable()
+                          + "; ephemeral: never stored in a plan or the state. Empty means unset.")
+                  .build());
+      variable.addOverride("ephemeral", true);
+    }
+    TerraformResource checks = localChecks(this, spec, secrets);
+    this.cluster = new GpuCluster(this, "cluster", layout, spec, List.of(checks));
+    outputs(spec);
+  }
+
+  public GpuCluster cluster() {
+    return cluster;
+  }
+
+  static List<SecretRef> secrets(ClusterSpec spec) {
+    List<SecretRef> secrets = new ArrayList<>();
+    if (spec.vllm().apiKey() != null) {
+      secrets.add(spec.vllm().apiKey());
+    }
+    if (spec.model().source() instanceof HuggingFace hf
+        && hf.token() != null
+        && !secrets.contains(hf.token())) {
+      secrets.add(hf.token());
+    }
+    return secrets;
+  }
+
+  /**
+   * Runs on the deploy machine before the first SSH connection: every secret the stack needs is
+   * set. Replaced when the set of secrets or nodes changes, so a no-change deploy stays no-change.
+   */
+  private static TerraformResource localChecks(
+      Construct scope, ClusterSpec spec, List<SecretRef> secrets) {
+    StringBuilder script = new StringBuilder("missing=''\n");
+    for (SecretRef secret : secrets) {
+      script
+          .append("test -n \"$")
+          .append(secret.environmentVariable())
+          .append("\" || missing=\"$missing ")
+          .append(secret.environmentVariable())
+          .append("\"\n");
+    }
+    script
+        .append("if [ -n \"$missing\" ]; then\n")
+        .append("  echo \"[local/checks] not set in the environment of cdktf deploy:$missing.")
+        .append(" Export each (e.g. export TF_VAR_vllm_api_key=<the key clients will send>),")
+        .append(" or turn the secret off in the stack (vllm.require_api_key: false).\" >&2\n")
+        .append("  exit 1\n")
+        .append("fi\n")
+        .append("echo '[local/checks] secrets present: ")
+        .append(secrets.isEmpty() ? "none needed" : String.join(" ", secrets.stream().map(SecretRef::environmentVariable).toList()))
+        .append("'\n");
+    TerraformResource checks =
+        new TerraformResource(
+            scope,
+            "local_checks",
+            TerraformResourceConfig.builder().terraformResourceType("terraform_data").build());
+    checks.overrideLogicalId("local_checks");
+    Map<String, Object> triggers = new LinkedHashMap<>();
+    triggers.put(
+        "secrets", String.join(" ", secrets.stream().map(SecretRef::environmentVariable).toList()));
+    triggers.put("nodes", String.join(" ", spec.nodes().stream().map(NodeSpec::name).toList()));
+    checks.addOverride("triggers_replace", triggers);
+    Map<String, Object> localExec = new LinkedHashMap<>();
+    localExec.put("command", script.toString());
+    localExec.put("interpreter", List.of("/bin/sh", "-c"));
+    checks.addOverride("provisioner", List.of(Map.of("local-exec", localExec)));
+    return checks;
+  }
+
+  private void outputs(ClusterSpec spec) {
+    NodeSpec head = spec.head();
+    output(
+        "api_url",
+        "http://" + head.address() + ":" + spec.vllm().port() + "/v1",
+        "The OpenAI-compatible endpoint (send the key as: Authorization: Bearer <key>).");
+    output("served_model_name", spec.model().servedModelName(), "The model name clients send.");
+    output(
+        "api_key_env",
+        spec.vllm().apiKey() == null ? "none (no key required)" : spec.vllm().apiKey().environmentVariable(),
+        "Where the API key comes from on the deploy machine (the name only).");
+    String dashboard;
+    if (!spec.ray().includeDashboard()) {
+      dashboard = "disabled (ray.include_dashboard: false)";
+    } else if (spec.network().dashboardAllowedNetworks().isEmpty()
+        && spec.ray().dashboardHost().startsWith("127.")) {
+      dashboard =
+          "ssh -N -L "
+              + spec.ray().dashboardPort()
+              + ":127.0.0.1:"
+              + spec.ray().dashboardPort()
+              + " -p "
+              + head.ssh().port()
+              + " "
+              + head.ssh().user()
+              + "@"
+              + head.ssh().host()
+              + "  # then open http://127.0.0.1:"
+              + spec.ray().dashboardPort();
+    } else {
+      dashboard =
+          "http://"
+              + head.address()
+              + ":"
+              + spec.ray().dashboardPort()
+              + " (from "
+              + String.join(", ", spec.network().dashboardAllowedNetworks())
+              + " and the cluster)";
+    }
+    output("dashboard", dashboard, "How to reach the Ray dashboard.");
+    List<Map<String, Object>> nodes = new ArrayList<>();
+    for (NodeSpec n : spec.nodes()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("name", n.name());
+      m.put("role", n.role().yamlName());
+      m.put("address", n.address());
+      m.put("gpus", n.gpus());
+      nodes.add(m);
+    }
+    new TerraformOutput(
+        this,
+        "nodes",
+        TerraformOutputConfig.builder().value(nodes).description("The cluster's nodes.").build());
+  }
+
+  private void output(String id, String value, String description) {
+    new TerraformOutput(
+        this, id, TerraformOutputConfig.builder().value(value).description(description).build());
+  }
+
+  /** For callers that wire more resources after the cluster. */
+  public List<ITerraformDependable> lastSteps() {
+    return List.of(cluster.vllm().resource());
+  }
+}

@@ -1,0 +1,327 @@
+package dev.vllmraycluster.node;
+
+import com.hashicorp.cdktf.ITerraformDependable;
+import com.hashicorp.cdktf.TerraformResource;
+import com.hashicorp.cdktf.TerraformResourceConfig;
+import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import software.constructs.Construct;
+
+/**
+ * One part of the cluster on one node: a {@code terraform_data} resource whose SSH provisioners
+ * upload {@code modules/common} and {@code modules/<component>} with the rendered configuration,
+ * run {@code apply.sh}, and at destroy time run the installed {@code remove.sh}. See
+ * docs/host-contract.md.
+ *
+ * <p>{@code triggers_replace} holds one digest per input group ({@code config}, {@code module},
+ * uploads, and each upstream step this one must restart with), so a plan names why a part is
+ * replaced and a change replaces only what depends on it.
+ */
+public abstract class HostStep extends Construct {
+  public static final String INSTALL_DIR = "/opt/vllm-ray-cluster/modules";
+  private static final Pattern SAFE_VALUE = Pattern.compile("[^'$\\\\`\\n\\r]*");
+  private static final Pattern SAFE_KEY = Pattern.compile("[A-Z][A-Z0-9_]*");
+
+  private final ProjectLayout layout;
+  private final NodeSpec node;
+  private final String component;
+  private final String logicalId;
+  private final TerraformResource resource;
+  private final Map<String, String> triggers;
+
+  /**
+   * @param node the node to run on
+   * @param component the folder under {@code modules/}
+   * @param env the component's configuration ({@code <component>.env}); never a secret
+   * @param args argument lines ({@code <component>.args}), or an empty list for none
+   * @param after steps this one runs after (order only)
+   * @param restartsWith steps this one runs after and is replaced with
+   * @param uploads extra files or directories to upload into the staging directory
+   */
+  public record Props(
+      NodeSpec node,
+      String component,
+      Map<String, String> env,
+      List<String> args,
+      List<ITerraformDependable> after,
+      List<HostStep> restartsWith,
+      List<Upload> uploads) {
+    public Props {
+      env = new LinkedHashMap<>(env);
+      args = List.copyOf(args);
+      after = List.copyOf(after);
+      restartsWith = List.copyOf(restartsWith);
+      uploads = List.copyOf(uploads);
+    }
+  }
+
+  /**
+   * A file provisioner into the staging directory: a local {@code source} (file or directory,
+   * digested by {@code digest}) or literal {@code content} (which may hold an ephemeral variable
+   * reference, never a literal secret).
+   */
+  public record Upload(String stagePath, String source, String content, String digest) {
+    public static Upload directory(String stagePath, String absoluteSource, String digest) {
+      return new Upload(stagePath, absoluteSource, null, digest);
+    }
+
+    public static Upload secretContent(String stagePath, String contentExpression) {
+      return new Upload(stagePath, null, contentExpression, null);
+    }
+  }
+
+  protected HostStep(Construct scope, String id, ProjectLayout layout, Props props) {
+    super(scope, id);
+    this.layout = layout;
+    this.node = props.node();
+    this.component = props.component();
+    this.logicalId = node.name() + "_" + id;
+
+    String envText = renderEnv(props.env());
+    String argsText = renderArgs(props.args());
+
+    Map<String, String> triggers = new TreeMap<>();
+    triggers.put("config", short16(ProjectLayout.digest(envText + "\u0000" + argsText)));
+    triggers.put(
+        "module",
+        short16(
+            ProjectLayout.digest(
+                layout.treeDigest(layout.module("common"))
+                    + layout.treeDigest(layout.module(component)))));
+    for (Upload upload : props.uploads()) {
+      if (upload.digest() != null) {
+        triggers.put("upload_" + upload.stagePath().replace('/', '_'), short16(upload.digest()));
+      }
+    }
+    for (HostStep upstream : props.restartsWith()) {
+      triggers.put("after_" + upstream.logicalId(), upstream.digest());
+    }
+    this.triggers = Map.copyOf(triggers);
+
+    List<ITerraformDependable> dependsOn = new ArrayList<>(props.after());
+    for (HostStep upstream : props.restartsWith()) {
+      dependsOn.add(upstream.resource());
+    }
+
+    this.resource =
+        new TerraformResource(
+            this,
+            "resource",
+            TerraformResourceConfig.builder()
+                .terraformResourceType("terraform_data")
+                .dependsOn(dependsOn)
+                .build());
+    resource.overrideLogicalId(logicalId);
+
+    Map<String, Object> input = new LinkedHashMap<>();
+    input.put("node", node.name());
+    input.put("role", node.role().yamlName());
+    input.put("component", component);
+    input.put("host", node.ssh().host());
+    input.put("port", String.valueOf(node.ssh().port()));
+    input.put("user", node.ssh().user());
+    input.put("private_key_path", orEmpty(node.ssh().privateKeyPath()));
+    input.put("host_key", orEmpty(node.ssh().hostKey()));
+    input.put("config", new LinkedHashMap<>(props.env()));
+    if (!props.args().isEmpty()) {
+      input.put("args", props.args());
+    }
+    resource.addOverride("input", input);
+    resource.addOverride("triggers_replace", new TreeMap<>(this.triggers));
+    resource.addOverride("connection", connection());
+    resource.addOverride("provisioner", provisioners(envText, argsText, props));
+  }
+
+  public TerraformResource resource() {
+    return resource;
+  }
+
+  public String logicalId() {
+    return logicalId;
+  }
+
+  public NodeSpec nodeSpec() {
+    return node;
+  }
+
+  public String component() {
+    return component;
+  }
+
+  /** A digest of every trigger of this step: what a downstream step restarts with. */
+  public String digest() {
+    return short16(ProjectLayout.digest(new TreeMap<>(triggers).toString()));
+  }
+
+  public Map<String, String> triggers() {
+    return triggers;
+  }
+
+  /** The staging directory on the host: private to the SSH user, one per resource. */
+  String stage() {
+    return "/tmp/vrc-stage-" + node.ssh().user() + "/" + logicalId;
+  }
+
+  private static Map<String, Object> connection() {
+    Map<String, Object> c = new LinkedHashMap<>();
+    c.put("type", "ssh");
+    c.put("host", "${self.input.host}");
+    c.put("port", "${self.input.port}");
+    c.put("user", "${self.input.user}");
+    c.put(
+        "private_key",
+        "${self.input.private_key_path == \"\" ? null : file(self.input.private_key_path)}");
+    c.put("agent", "${self.input.private_key_path == \"\"}");
+    c.put("host_key", "${self.input.host_key == \"\" ? null : self.input.host_key}");
+    c.put("timeout", "2m");
+    return c;
+  }
+
+  private List<Map<String, Object>> provisioners(String envText, String argsText, Props props) {
+    String stage = stage();
+    String asRoot = asRoot(node.ssh().user());
+    List<Map<String, Object>> list = new ArrayList<>();
+    // 1. A fresh private staging directory (never follow someone else's /tmp entry).
+    list.add(
+        remoteExec(
+            List.of(
+                "set -eu",
+                "umask 077",
+                "mkdir -p /tmp/vrc-stage-" + node.ssh().user(),
+                "test -O /tmp/vrc-stage-" + node.ssh().user()
+                    + " || { echo 'staging directory not owned by "
+                    + node.ssh().user()
+                    + "' >&2; exit 1; }",
+                "rm -rf " + stage,
+                "mkdir -p " + String.join(" ", stageDirs(props)),
+                "echo '[" + node.name() + "/" + component + "/upload] staging in " + stage + "'")));
+    // 2. The scripts and the configuration.
+    list.add(fileDir("common"));
+    list.add(fileDir(component));
+    list.add(fileContent(stage + "/" + component + ".env", envText));
+    if (!props.args().isEmpty()) {
+      list.add(fileContent(stage + "/" + component + ".args", argsText));
+    }
+    for (Upload upload : props.uploads()) {
+      Map<String, Object> file = new LinkedHashMap<>();
+      if (upload.source() != null) {
+        file.put("source", upload.source() + "/");
+      } else {
+        file.put("content", upload.content());
+      }
+      file.put("destination", stage + "/" + upload.stagePath());
+      list.add(Map.of("file", file));
+    }
+    // 3. Apply, and remove the staging directory whatever happened (it may hold a secret).
+    list.add(
+        remoteExec(
+            List.of(
+                "rc=0; "
+                    + asRoot
+                    + " "
+                    + stage
+                    + "/"
+                    + component
+                    + "/apply.sh "
+                    + stage
+                    + " || rc=$?; rm -rf "
+                    + stage
+                    + "; exit $rc")));
+    // 4. At destroy: the installed remove.sh, which reads its installed configuration.
+    String remove = INSTALL_DIR + "/" + component + "/remove.sh";
+    Map<String, Object> destroy = new LinkedHashMap<>();
+    destroy.put(
+        "inline",
+        List.of(
+            "if [ -f "
+                + remove
+                + " ]; then "
+                + asRoot
+                + " "
+                + remove
+                + "; else echo '["
+                + node.name()
+                + "/"
+                + component
+                + "/remove] not installed, nothing to remove'; fi"));
+    destroy.put("when", "destroy");
+    list.add(Map.of("remote-exec", destroy));
+    return list;
+  }
+
+  private Map<String, Object> fileDir(String module) {
+    Map<String, Object> file = new LinkedHashMap<>();
+    // A trailing slash uploads the directory's contents into the (existing) destination.
+    file.put("source", layout.module(module) + "/");
+    file.put("destination", stage() + "/" + module);
+    return Map.of("file", file);
+  }
+
+  /** Directories the file provisioners upload into; created first so uploads land inside. */
+  private List<String> stageDirs(Props props) {
+    List<String> dirs = new ArrayList<>();
+    dirs.add(stage() + "/secrets");
+    dirs.add(stage() + "/common");
+    dirs.add(stage() + "/" + component);
+    for (Upload upload : props.uploads()) {
+      if (upload.source() != null) {
+        dirs.add(stage() + "/" + upload.stagePath());
+      }
+    }
+    return dirs;
+  }
+
+  private static Map<String, Object> fileContent(String destination, String content) {
+    Map<String, Object> file = new LinkedHashMap<>();
+    file.put("content", content);
+    file.put("destination", destination);
+    return Map.of("file", file);
+  }
+
+  private static Map<String, Object> remoteExec(List<String> inline) {
+    return Map.of("remote-exec", Map.of("inline", inline));
+  }
+
+  /** Root runs scripts with bash; anyone else through passwordless sudo (checked by preflight). */
+  static String asRoot(String user) {
+    return "root".equals(user) ? "bash" : "sudo -n bash";
+  }
+
+  static String renderEnv(Map<String, String> env) {
+    StringBuilder sb = new StringBuilder();
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      if (!SAFE_KEY.matcher(e.getKey()).matches()
+          || e.getValue() == null
+          || !SAFE_VALUE.matcher(e.getValue()).matches()) {
+        throw new IllegalArgumentException(
+            "cannot render " + e.getKey() + " safely into an env file: " + e.getValue());
+      }
+      sb.append(e.getKey()).append("='").append(e.getValue()).append("'\n");
+    }
+    return sb.toString();
+  }
+
+  static String renderArgs(List<String> args) {
+    StringBuilder sb = new StringBuilder();
+    for (String arg : args) {
+      if (arg.contains("\n") || arg.contains("\r")) {
+        throw new IllegalArgumentException("argument has a line break: " + arg);
+      }
+      sb.append(arg).append('\n');
+    }
+    return sb.toString();
+  }
+
+  private static String orEmpty(String s) {
+    return s == null ? "" : s;
+  }
+
+  private static String short16(String hex) {
+    return hex.substring(0, 16);
+  }
+}

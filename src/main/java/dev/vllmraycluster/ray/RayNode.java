@@ -1,0 +1,48 @@
+package dev.vllmraycluster.ray;
+
+import com.hashicorp.cdktf.ITerraformDependable;
+import dev.vllmraycluster.node.Env;
+import dev.vllmraycluster.node.GpuNode;
+import dev.vllmraycluster.node.HostStep;
+import dev.vllmraycluster.node.ProjectLayout;
+import dev.vllmraycluster.spec.ClusterSpec;
+import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
+import java.util.List;
+
+/** What the Ray head and a Ray worker share: {@code modules/ray}, run as a systemd service. */
+abstract class RayNode extends HostStep {
+  RayNode(
+      GpuNode node,
+      ProjectLayout layout,
+      ClusterSpec cluster,
+      List<String> args,
+      List<ITerraformDependable> after,
+      List<HostStep> restartsWith) {
+    super(node, "ray", layout, props(node.spec(), cluster, args, after, restartsWith));
+  }
+
+  private static Props props(
+      NodeSpec node,
+      ClusterSpec cluster,
+      List<String> args,
+      List<ITerraformDependable> after,
+      List<HostStep> restartsWith) {
+    return new Props(
+        node,
+        "ray",
+        Env.of(node, "ray")
+            .put("VENV_PATH", cluster.software().venvPath())
+            .put("SERVICE_USER", GpuNode.SERVICE_USER)
+            .put("RAY_TEMP_DIR", cluster.ray().tempDir())
+            .put("NODE_IP", node.address())
+            .put("HEAD_ADDRESS", RayArgs.headAddress(cluster))
+            .put("NETWORK_INTERFACE", node.networkInterface())
+            .put("READINESS_TIMEOUT_SECONDS", cluster.ray().readinessTimeoutSeconds())
+            .put("EXPECTED_GPUS", node.gpus())
+            .build(),
+        args,
+        after,
+        restartsWith,
+        List.of());
+  }
+}

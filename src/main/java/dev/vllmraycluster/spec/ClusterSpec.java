@@ -1,0 +1,171 @@
+package dev.vllmraycluster.spec;
+
+import java.util.List;
+
+/**
+ * A validated cluster description: defaults applied, every cross-field rule checked. Built by
+ * {@link SpecValidator} from a stack file, or directly in Java and then checked with {@link
+ * SpecValidator#check(ClusterSpec)}.
+ */
+public record ClusterSpec(
+    String name,
+    List<NodeSpec> nodes,
+    NetworkSpec network,
+    SoftwareSpec software,
+    ModelSpec model,
+    StorageSpec storage,
+    RaySpec ray,
+    VllmSpec vllm) {
+
+  public ClusterSpec {
+    nodes = List.copyOf(nodes);
+  }
+
+  public NodeSpec head() {
+    return nodes.stream()
+        .filter(n -> n.role() == Role.HEAD)
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException("cluster " + name + " has no head node"));
+  }
+
+  public List<NodeSpec> workers() {
+    return nodes.stream().filter(n -> n.role() == Role.WORKER).toList();
+  }
+
+  public int totalGpus() {
+    return nodes.stream().mapToInt(NodeSpec::gpus).sum();
+  }
+
+  /** The addresses of every node, the set that may reach any port of any other node. */
+  public List<String> nodeAddresses() {
+    return nodes.stream().map(NodeSpec::address).toList();
+  }
+
+  public enum Role {
+    HEAD,
+    WORKER;
+
+    public String yamlName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** One GPU server and how to reach it. */
+  public record NodeSpec(
+      String name, Role role, String address, SshSpec ssh, int gpus, String networkInterface) {}
+
+  /**
+   * SSH access. {@code privateKeyPath} null means ssh-agent ({@code SSH_AUTH_SOCK}); {@code
+   * hostKey} null means the host key is not pinned in the stack.
+   */
+  public record SshSpec(String host, String user, int port, String privateKeyPath, String hostKey) {}
+
+  public enum FirewallBackend {
+    AUTO,
+    NFTABLES,
+    NONE
+  }
+
+  /**
+   * Who may reach what. {@code clusterCidr} may be null (then only the node addresses count as
+   * the cluster).
+   */
+  public record NetworkSpec(
+      String clusterCidr,
+      List<String> apiAllowedNetworks,
+      List<String> dashboardAllowedNetworks,
+      FirewallBackend firewallBackend) {
+    public NetworkSpec {
+      apiAllowedNetworks = List.copyOf(apiAllowedNetworks);
+      dashboardAllowedNetworks = List.copyOf(dashboardAllowedNetworks);
+    }
+  }
+
+  public enum OsFamily {
+    AUTO,
+    APT,
+    DNF
+  }
+
+  /** What every node runs; empty strings mean "not set" for the pip options. */
+  public record SoftwareSpec(
+      OsFamily osFamily,
+      String python,
+      String venvPath,
+      String rayVersion,
+      String vllmVersion,
+      String pipIndexUrl,
+      String pipFindLinks,
+      String pipTrustedHost) {}
+
+  /** Where the weights come from. */
+  public sealed interface ModelSource permits HuggingFace, LocalDirectory {}
+
+  /** A Hugging Face repository, fetched on the host(s) that hold the model store. */
+  public record HuggingFace(String repo, String revision, String endpoint, SecretRef token)
+      implements ModelSource {}
+
+  /** A directory on the deploy machine, uploaded over SSH. */
+  public record LocalDirectory(String path) implements ModelSource {}
+
+  public record ModelSpec(ModelSource source, String servedModelName, String directoryName) {}
+
+  public enum StorageMode {
+    HEAD_NFS,
+    EXTERNAL_NFS,
+    LOCAL_COPY
+  }
+
+  /** The model store: the same {@code mountPath} on every node. */
+  public record StorageSpec(
+      StorageMode mode,
+      String mountPath,
+      String nfsServer,
+      String nfsServerPath,
+      String nfsMountOptions,
+      boolean deleteOnDestroy) {
+
+    public String modelPath(ModelSpec model) {
+      return mountPath + "/" + model.directoryName();
+    }
+  }
+
+  /** Ray ports are pinned so that the firewall can name every one of them. */
+  public record RaySpec(
+      int gcsPort,
+      int clientServerPort,
+      int dashboardPort,
+      String dashboardHost,
+      boolean includeDashboard,
+      int dashboardAgentPort,
+      int dashboardAgentGrpcPort,
+      int nodeManagerPort,
+      int objectManagerPort,
+      int runtimeEnvAgentPort,
+      int metricsExportPort,
+      int minWorkerPort,
+      int maxWorkerPort,
+      String tempDir,
+      int readinessTimeoutSeconds) {}
+
+  /** The OpenAI-compatible server on the head. {@code apiKey} null means no key (flagged). */
+  public record VllmSpec(
+      int port,
+      String host,
+      int tensorParallelSize,
+      int pipelineParallelSize,
+      double gpuMemoryUtilization,
+      Integer maxModelLen,
+      String dtype,
+      SecretRef apiKey,
+      List<String> extraArgs,
+      int readinessTimeoutSeconds) {
+    public VllmSpec {
+      extraArgs = List.copyOf(extraArgs);
+    }
+
+    public int worldSize() {
+      return tensorParallelSize * pipelineParallelSize;
+    }
+  }
+}

@@ -1,0 +1,96 @@
+package dev.vllmraycluster.vllm;
+
+import com.hashicorp.cdktf.ITerraformDependable;
+import dev.vllmraycluster.node.Env;
+import dev.vllmraycluster.node.GpuNode;
+import dev.vllmraycluster.node.HostStep;
+import dev.vllmraycluster.node.ProjectLayout;
+import dev.vllmraycluster.ray.RayArgs;
+import dev.vllmraycluster.spec.ClusterSpec;
+import dev.vllmraycluster.spec.ClusterSpec.VllmSpec;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * vLLM's OpenAI-compatible server on the head ({@code vrc-vllm.service}), running the model over
+ * the Ray cluster with the declared tensor and pipeline parallelism. The API key comes from an
+ * ephemeral OpenTofu variable into a root-only file the unit reads; it is never an argument.
+ */
+public class VllmService extends HostStep {
+  public static final String API_KEY_FILE = "secrets/vllm.env";
+
+  public VllmService(
+      GpuNode head,
+      ProjectLayout layout,
+      ClusterSpec cluster,
+      List<ITerraformDependable> after,
+      List<HostStep> restartsWith) {
+    super(head, "vllm", layout, props(head, cluster, after, restartsWith));
+  }
+
+  /** The server's arguments after {@code python -m vllm.entrypoints.openai.api_server}. */
+  public static List<String> args(ClusterSpec cluster) {
+    VllmSpec v = cluster.vllm();
+    List<String> args = new ArrayList<>();
+    args.add("--model");
+    args.add(cluster.storage().modelPath(cluster.model()));
+    args.add("--served-model-name");
+    args.add(cluster.model().servedModelName());
+    args.add("--host");
+    args.add(v.host());
+    args.add("--port");
+    args.add(String.valueOf(v.port()));
+    args.add("--tensor-parallel-size");
+    args.add(String.valueOf(v.tensorParallelSize()));
+    args.add("--pipeline-parallel-size");
+    args.add(String.valueOf(v.pipelineParallelSize()));
+    args.add("--distributed-executor-backend");
+    args.add("ray");
+    args.add("--gpu-memory-utilization");
+    args.add(String.valueOf(v.gpuMemoryUtilization()));
+    if (v.maxModelLen() != null) {
+      args.add("--max-model-len");
+      args.add(String.valueOf(v.maxModelLen()));
+    }
+    if (v.dtype() != null) {
+      args.add("--dtype");
+      args.add(v.dtype());
+    }
+    args.addAll(v.extraArgs());
+    return args;
+  }
+
+  private static Props props(
+      GpuNode head,
+      ClusterSpec cluster,
+      List<ITerraformDependable> after,
+      List<HostStep> restartsWith) {
+    VllmSpec v = cluster.vllm();
+    List<Upload> uploads = new ArrayList<>();
+    if (v.apiKey() != null) {
+      String variable = "var." + v.apiKey().variableName();
+      uploads.add(
+          Upload.secretContent(
+              API_KEY_FILE,
+              "VLLM_API_KEY=${" + variable + "}\n"));
+    }
+    return new Props(
+        head.spec(),
+        "vllm",
+        Env.of(head.spec(), "vllm")
+            .put("VENV_PATH", cluster.software().venvPath())
+            .put("SERVICE_USER", GpuNode.SERVICE_USER)
+            .put("RAY_ADDRESS", RayArgs.headAddress(cluster))
+            .put("VLLM_HOST_IP", head.spec().address())
+            .put("NETWORK_INTERFACE", head.spec().networkInterface())
+            .put("API_PORT", v.port())
+            .put("SERVED_MODEL_NAME", cluster.model().servedModelName())
+            .put("REQUIRE_API_KEY", v.apiKey() != null)
+            .put("READINESS_TIMEOUT_SECONDS", v.readinessTimeoutSeconds())
+            .build(),
+        args(cluster),
+        after,
+        restartsWith,
+        uploads);
+  }
+}
