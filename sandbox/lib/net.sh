@@ -1,0 +1,61 @@
+# shellcheck shell=bash
+# The host-only bridge vrcbr0 and its guard rules. Sourced, never run.
+
+ensure_bridge() {
+  local other
+  # Nothing else on this machine may use our subnet.
+  other="$(ip -4 -o addr show to "$SUBNET" | awk -v br="$BRIDGE" '$2 != br {print $2" "$4}')"
+  [[ -z $other ]] && other="$(ip -4 route show root "$SUBNET" | grep -v "dev $BRIDGE " || true)"
+  [[ -z $other ]] || die "network: $SUBNET is already used on this machine ($other): not touching it"
+
+  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
+    log "network: creating bridge $BRIDGE ($BRIDGE_IP/24)"
+    ip link add "$BRIDGE" type bridge || die "network: cannot create bridge $BRIDGE"
+  fi
+  # IPv4 only: no link-local IPv6 path between containers and the machine.
+  if [[ -w /proc/sys/net/ipv6/conf/$BRIDGE/disable_ipv6 ]]; then
+    echo 1 >"/proc/sys/net/ipv6/conf/$BRIDGE/disable_ipv6"
+  fi
+  ip addr replace "$BRIDGE_IP/24" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
+  ensure_guard
+}
+
+# Containers get no default route; in addition these rules stop anything arriving on the
+# bridge from being forwarded anywhere, or from reaching this machine other than at
+# the bridge address (even if ip_forward gets enabled later by someone else). Traffic
+# between containers stays allowed: with br_netfilter loaded (bridge-nf-call-iptables=1,
+# as here) bridged packets traverse this forward hook with iif = oif = the bridge.
+ensure_guard() {
+  if ! command -v nft >/dev/null 2>&1; then
+    warn "network: nft missing: relying on ip_forward=$(cat /proc/sys/net/ipv4/ip_forward) only"
+    return 0
+  fi
+  nft -f - <<NFT || die "network: could not load nftables table inet $NFT_TABLE"
+table inet $NFT_TABLE
+delete table inet $NFT_TABLE
+table inet $NFT_TABLE {
+  chain forward {
+    type filter hook forward priority -10; policy accept;
+    iifname "$BRIDGE" oifname "$BRIDGE" accept
+    iifname "$BRIDGE" drop
+    oifname "$BRIDGE" drop
+  }
+  chain input {
+    type filter hook input priority -10; policy accept;
+    iifname "$BRIDGE" meta nfproto ipv6 drop
+    iifname "$BRIDGE" ip daddr != { $BRIDGE_IP, $NET_PREFIX.255, 255.255.255.255 } drop
+  }
+}
+NFT
+}
+
+remove_network() {
+  if ip link show "$BRIDGE" >/dev/null 2>&1; then
+    log "network: removing bridge $BRIDGE"
+    ip link del "$BRIDGE" || warn "network: could not delete $BRIDGE"
+  fi
+  if command -v nft >/dev/null 2>&1 && nft list table inet "$NFT_TABLE" >/dev/null 2>&1; then
+    nft delete table inet "$NFT_TABLE" || warn "network: could not delete table inet $NFT_TABLE"
+  fi
+}

@@ -1,0 +1,1 @@
+"""vllm stand-in: entrypoints package."""

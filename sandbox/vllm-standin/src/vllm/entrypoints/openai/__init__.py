@@ -1,0 +1,1 @@
+"""vllm stand-in: OpenAI-compatible server package."""

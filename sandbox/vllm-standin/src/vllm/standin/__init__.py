@@ -1,0 +1,1 @@
+"""vllm stand-in internals (Ray engine and worker actors)."""
