@@ -1,0 +1,69 @@
+package dev.vllmraycluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.hashicorp.cdktf.App;
+import com.hashicorp.cdktf.Testing;
+import dev.vllmraycluster.cluster.ClusterStack;
+import dev.vllmraycluster.node.ProjectLayout;
+import dev.vllmraycluster.spec.ClusterSpec;
+import dev.vllmraycluster.spec.StackLoader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Shared test helpers: stack files written to a temp dir, and their synthesized JSON. */
+public final class TestStacks {
+  public static final Path ROOT = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+  public static final ObjectMapper JSON = new ObjectMapper();
+
+  private TestStacks() {}
+
+  public static ProjectLayout layout() {
+    return new ProjectLayout(ROOT);
+  }
+
+  /** Loads a stack file from text, as {@code stacks/<name>.yaml} under a temp dir. */
+  public static StackLoader.Loaded load(Path dir, String name, String yaml) {
+    try {
+      Path file = dir.resolve(name + ".yaml");
+      Files.writeString(file, yaml);
+      return new StackLoader(ROOT).load(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static StackLoader.Loaded loadReference() {
+    return new StackLoader(ROOT).load(ROOT.resolve("stacks/reference.yaml"));
+  }
+
+  /** The synthesized cdk.tf.json of one stack. */
+  public static JsonNode synth(ClusterSpec spec) {
+    App app = Testing.app();
+    ClusterStack stack = new ClusterStack(app, spec.name(), layout(), spec);
+    try {
+      return JSON.readTree(Testing.synth(stack));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * A cluster of one head and {@code workers} workers with {@code gpus} GPUs each, fetched from
+   * Hugging Face into a head NFS export.
+   */
+  public static String cluster(int workers, int gpus, String vllmExtra) {
+    StringBuilder sb = new StringBuilder("nodes:\n");
+    sb.append("  - {name: head, role: head, address: 10.0.0.10, gpus: ").append(gpus).append("}\n");
+    for (int i = 1; i <= workers; i++) {
+      sb.append("  - {name: worker").append(i).append(", address: 10.0.0.").append(10 + i)
+          .append(", gpus: ").append(gpus).append("}\n");
+    }
+    sb.append("network:\n  cluster_cidr: 10.0.0.0/24\n  api_allowed_networks: [10.0.1.0/24]\n");
+    sb.append("model:\n  huggingface_repo: deepseek-ai/deepseek-llm-7b-chat\n");
+    sb.append("vllm:\n  port: 9001\n").append(vllmExtra);
+    return sb.toString();
+  }
+}

@@ -1,0 +1,258 @@
+package dev.vllmraycluster.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vllmraycluster.TestStacks;
+import dev.vllmraycluster.spec.ClusterSpec;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class SynthTest {
+  @TempDir Path dir;
+
+  @Test
+  void referenceHasEveryPartOnEveryNodeWithReadableNames() {
+    JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
+    Set<String> expected = new TreeSet<>(List.of("local_checks", "head_vllm"));
+    for (String node : List.of("head", "worker1", "worker2")) {
+      for (String part : List.of("bootstrap", "firewall", "model", "ray")) {
+        expected.add(node + "_" + part);
+      }
+    }
+    assertEquals(expected, names(json));
+  }
+
+  @Test
+  void referenceRunsVllmLikeTheGuideOverRay() {
+    JsonNode vllm = resource(TestStacks.synth(TestStacks.loadReference().spec()), "head_vllm");
+    List<String> args = strings(vllm.at("/input/args"));
+    assertContainsSequence(args, "--tensor-parallel-size", "2");
+    assertContainsSequence(args, "--distributed-executor-backend", "ray");
+    assertContainsSequence(args, "--port", "9001");
+    assertContainsSequence(args, "--gpu-memory-utilization", "0.9");
+    assertContainsSequence(args, "--model", "/data/storage/data/VLLM_MODE/deepseek-llm-7b-chat");
+    assertContainsSequence(args, "--served-model-name", "deepseek-llm-7b-chat");
+    assertEquals("192.168.2.221:6379", vllm.at("/input/config/RAY_ADDRESS").asText());
+    assertFalse(args.contains("--api-key"), "the key is never an argument");
+  }
+
+  @Test
+  void referenceBindsRayToNodeAddressesAndKeepsTheDashboardLocal() {
+    JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
+    List<String> head = strings(resource(json, "head_ray").at("/input/args"));
+    assertTrue(head.contains("--head"));
+    assertTrue(head.contains("--node-ip-address=192.168.2.221"));
+    assertTrue(head.contains("--dashboard-host=127.0.0.1"));
+    assertTrue(head.contains("--num-gpus=1"));
+    List<String> worker = strings(resource(json, "worker2_ray").at("/input/args"));
+    assertTrue(worker.contains("--address=192.168.2.221:6379"));
+    assertTrue(worker.contains("--node-ip-address=192.168.2.227"));
+    assertFalse(worker.contains("--head"));
+  }
+
+  @Test
+  void ordersWorkersAfterTheHeadAndVllmAfterEverything() {
+    JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
+    assertTrue(dependsOn(json, "worker1_ray").contains("terraform_data.head_ray"));
+    assertTrue(dependsOn(json, "worker1_ray").contains("terraform_data.worker1_bootstrap"));
+    assertTrue(dependsOn(json, "worker1_ray").contains("terraform_data.worker1_firewall"));
+    assertTrue(dependsOn(json, "worker1_model").contains("terraform_data.head_model"));
+    List<String> vllm = dependsOn(json, "head_vllm");
+    for (String r : List.of("head_ray", "worker1_ray", "worker2_ray", "head_model", "worker1_model", "worker2_model")) {
+      assertTrue(vllm.contains("terraform_data." + r), r + " missing from " + vllm);
+    }
+    for (String r : names(json)) {
+      if (!r.equals("local_checks") && (r.endsWith("_bootstrap") || r.endsWith("_firewall"))) {
+        assertEquals(List.of("terraform_data.local_checks"), dependsOn(json, r), r);
+      }
+    }
+  }
+
+  @Test
+  void everyHostStepUploadsAppliesAndRemovesOverSsh() {
+    JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
+    for (String name : names(json)) {
+      if (name.equals("local_checks")) {
+        continue;
+      }
+      JsonNode r = resource(json, name);
+      assertEquals("${self.input.host}", r.at("/connection/host").asText(), name);
+      assertEquals("${self.input.host_key == \"\" ? null : self.input.host_key}", r.at("/connection/host_key").asText());
+      JsonNode provisioners = r.get("provisioner");
+      JsonNode last = provisioners.get(provisioners.size() - 1).get("remote-exec");
+      assertEquals("destroy", last.get("when").asText(), name);
+      String component = r.at("/input/component").asText();
+      assertTrue(last.get("inline").get(0).asText().contains("/opt/vllm-ray-cluster/modules/" + component + "/remove.sh"), name);
+      String apply = provisioners.get(provisioners.size() - 2).at("/remote-exec/inline/0").asText();
+      assertTrue(apply.contains("/" + component + "/apply.sh"), apply);
+      assertTrue(apply.contains("rm -rf /tmp/vrc-stage-root/" + name), "the stage (and any secret in it) is removed: " + apply);
+      assertTrue(r.get("triggers_replace").has("config") && r.get("triggers_replace").has("module"), name);
+    }
+  }
+
+  @Test
+  void secretsTravelOnlyThroughEphemeralVariables() {
+    JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
+    JsonNode variable = json.at("/variable/vllm_api_key");
+    assertTrue(variable.get("ephemeral").asBoolean());
+    assertTrue(variable.get("sensitive").asBoolean());
+    String text = json.toString();
+    assertEquals(1, count(text, "var.vllm_api_key"), "one reference: the secret file's content");
+    JsonNode secretUpload = null;
+    for (JsonNode p : resource(json, "head_vllm").get("provisioner")) {
+      if (p.has("file") && p.at("/file/destination").asText().endsWith("/secrets/vllm.env")) {
+        secretUpload = p.get("file");
+      }
+    }
+    assertEquals("VLLM_API_KEY=${var.vllm_api_key}\n", secretUpload.get("content").asText());
+    String checks = resource(json, "local_checks").at("/provisioner/0/local-exec/command").asText();
+    assertTrue(checks.contains("test -n \"$TF_VAR_vllm_api_key\""), checks);
+  }
+
+  @Test
+  void firewallProtectsRayPortsAndOpensTheApiOnlyToClients() {
+    JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
+    JsonNode head = resource(json, "head_firewall").at("/input/config");
+    assertEquals("192.168.2.221 192.168.2.226 192.168.2.227", head.get("CLUSTER_ADDRESSES").asText());
+    assertEquals("192.168.2.0/24", head.get("API_ALLOWED_NETWORKS").asText());
+    assertEquals("", head.get("DASHBOARD_ALLOWED_NETWORKS").asText());
+    List<String> ports = List.of(head.get("PROTECTED_TCP_PORTS").asText().split(" "));
+    assertTrue(ports.containsAll(List.of("9001", "8265", "6379", "10001", "52365", "10002-19999", "2049")), ports.toString());
+    List<String> workerPorts = List.of(resource(json, "worker1_firewall").at("/input/config/PROTECTED_TCP_PORTS").asText().split(" "));
+    assertTrue(workerPorts.containsAll(List.of("52365", "6380", "6381", "10002-19999")), workerPorts.toString());
+    assertFalse(workerPorts.contains("22"));
+  }
+
+  @Test
+  void changingOneVllmFlagReplacesOnlyVllm() {
+    ClusterSpec before = TestStacks.load(dir, "a", TestStacks.cluster(2, 1, "  tensor_parallel_size: 2\n")).spec();
+    ClusterSpec after = TestStacks.load(dir, "a", TestStacks.cluster(2, 1, "  tensor_parallel_size: 2\n  gpu_memory_utilization: 0.8\n")).spec();
+    assertEquals(Set.of("head_vllm"), changedTriggers(TestStacks.synth(before), TestStacks.synth(after)));
+  }
+
+  @Test
+  void addingAWorkerKeepsTheHeadRunning() {
+    ClusterSpec two = TestStacks.load(dir, "a", TestStacks.cluster(2, 1, "  tensor_parallel_size: 2\n")).spec();
+    ClusterSpec three = TestStacks.load(dir, "a", TestStacks.cluster(3, 1, "  tensor_parallel_size: 2\n")).spec();
+    JsonNode a = TestStacks.synth(two);
+    JsonNode b = TestStacks.synth(three);
+    Set<String> changed = changedTriggers(a, b);
+    assertTrue(changed.contains("head_vllm"), changed.toString());
+    assertFalse(changed.contains("head_ray"), changed.toString());
+    assertFalse(changed.contains("worker1_ray"), changed.toString());
+    assertFalse(changed.contains("head_bootstrap"), changed.toString());
+    assertTrue(names(b).containsAll(List.of("worker3_bootstrap", "worker3_ray", "worker3_model", "worker3_firewall")));
+  }
+
+  @Test
+  void changingRayVersionRestartsRayAndVllmButKeepsTheFirewall() {
+    ClusterSpec a = TestStacks.load(dir, "a", TestStacks.cluster(1, 1, "") + "software: {ray_version: 2.47.1}\n").spec();
+    ClusterSpec b = TestStacks.load(dir, "a", TestStacks.cluster(1, 1, "") + "software: {ray_version: 2.48.0}\n").spec();
+    Set<String> changed = changedTriggers(TestStacks.synth(a), TestStacks.synth(b));
+    assertEquals(Set.of("head_bootstrap", "worker1_bootstrap", "head_ray", "worker1_ray", "head_vllm"), changed);
+  }
+
+  @ParameterizedTest(name = "{0} workers × {1} GPUs, TP {2} PP {3}")
+  @CsvSource({
+    "1, 1, 2, 1",
+    "2, 1, 2, 1",
+    "2, 4, 4, 3",
+    "3, 2, 2, 4",
+    "4, 8, 8, 5",
+    "8, 1, 1, 9",
+    "8, 2, 2, 9",
+  })
+  void synthesizesVariants(int workers, int gpus, int tp, int pp) {
+    ClusterSpec spec = TestStacks.load(dir, "v", TestStacks.cluster(workers, gpus,
+        "  tensor_parallel_size: " + tp + "\n  pipeline_parallel_size: " + pp + "\n")).spec();
+    JsonNode json = TestStacks.synth(spec);
+    assertEquals(2 + 4 * (workers + 1), names(json).size());
+    List<String> args = strings(resource(json, "head_vllm").at("/input/args"));
+    assertContainsSequence(args, "--tensor-parallel-size", String.valueOf(tp));
+    assertContainsSequence(args, "--pipeline-parallel-size", String.valueOf(pp));
+    for (int i = 1; i <= workers; i++) {
+      List<String> ray = strings(resource(json, "worker" + i + "_ray").at("/input/args"));
+      assertTrue(ray.contains("--num-gpus=" + gpus), ray.toString());
+      assertTrue(dependsOn(json, "head_vllm").contains("terraform_data.worker" + i + "_ray"));
+    }
+    assertEquals(workers + 1, json.at("/output/nodes/value").size());
+  }
+
+  @Test
+  void outputsTellHowToReachTheService() {
+    JsonNode out = TestStacks.synth(TestStacks.loadReference().spec()).get("output");
+    assertEquals("http://192.168.2.221:9001/v1", out.at("/api_url/value").asText());
+    assertEquals("deepseek-llm-7b-chat", out.at("/served_model_name/value").asText());
+    assertTrue(out.at("/dashboard/value").asText().startsWith("ssh -N -L 8265:127.0.0.1:8265"), out.at("/dashboard/value").asText());
+    assertEquals("TF_VAR_vllm_api_key", out.at("/api_key_env/value").asText());
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  static Set<String> names(JsonNode json) {
+    Set<String> out = new TreeSet<>();
+    json.at("/resource/terraform_data").fieldNames().forEachRemaining(out::add);
+    return out;
+  }
+
+  static JsonNode resource(JsonNode json, String name) {
+    JsonNode r = json.at("/resource/terraform_data/" + name);
+    assertFalse(r.isMissingNode(), "no resource " + name);
+    return r;
+  }
+
+  static List<String> dependsOn(JsonNode json, String name) {
+    return strings(resource(json, name).get("depends_on"));
+  }
+
+  static List<String> strings(JsonNode array) {
+    List<String> out = new ArrayList<>();
+    if (array != null) {
+      array.forEach(n -> out.add(n.asText()));
+    }
+    return out;
+  }
+
+  /** Resources present in both whose triggers_replace differ: what a plan would replace. */
+  static Set<String> changedTriggers(JsonNode a, JsonNode b) {
+    Map<String, JsonNode> before = new HashMap<>();
+    a.at("/resource/terraform_data").fields().forEachRemaining(e -> before.put(e.getKey(), e.getValue().get("triggers_replace")));
+    Set<String> changed = new TreeSet<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = b.at("/resource/terraform_data").fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      JsonNode old = before.get(e.getKey());
+      if (old != null && !old.equals(e.getValue().get("triggers_replace"))) {
+        changed.add(e.getKey());
+      }
+    }
+    return changed;
+  }
+
+  static void assertContainsSequence(List<String> args, String flag, String value) {
+    int i = args.indexOf(flag);
+    assertNotEquals(-1, i, flag + " missing in " + args);
+    assertEquals(value, args.get(i + 1), flag + " in " + args);
+  }
+
+  private static int count(String text, String needle) {
+    int n = 0;
+    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
+      n++;
+    }
+    return n;
+  }
+}

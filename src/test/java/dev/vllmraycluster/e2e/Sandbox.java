@@ -1,0 +1,158 @@
+package dev.vllmraycluster.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.vllmraycluster.TestStacks;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Drives the project's own commands for end-to-end tests: the sandbox (root), the pinned cdktf CLI
+ * and commands on sandbox hosts. Every command is bounded in time and its output is echoed to the
+ * test log as it runs.
+ */
+final class Sandbox {
+  static final Path ROOT = TestStacks.ROOT;
+
+  private Sandbox() {}
+
+  record Result(int exitCode, String output) {
+    Result ok(String what) {
+      assertEquals(0, exitCode, what + " failed (exit " + exitCode + "):\n" + tail(output, 4000));
+      return this;
+    }
+  }
+
+  static void step(String message) {
+    System.out.println("\n[e2e] ==== " + message + " ====");
+    System.out.flush();
+  }
+
+  /** Runs a command from the project root, echoing its output live, bounded by {@code timeout}. */
+  static Result run(Duration timeout, Map<String, String> env, boolean echo, String... command) {
+    ProcessBuilder pb = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true);
+    Map<String, String> e = pb.environment();
+    e.put("PATH", ROOT.resolve("node_modules/.bin") + ":" + ROOT.resolve(".tools/bin") + ":" + e.get("PATH"));
+    e.put("TERRAFORM_BINARY_NAME", ROOT.resolve(".tools/bin/tofu").toString());
+    e.put("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20");
+    e.put("CHECKPOINT_DISABLE", "1");
+    e.put("CI", "true");
+    e.remove("TF_CLI_CONFIG_FILE");
+    e.putAll(env);
+    try {
+      Process p = pb.start();
+      StringBuilder out = new StringBuilder();
+      Thread reader = new Thread(() -> copy(p.getInputStream(), out, echo));
+      reader.start();
+      if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        reader.join(5000);
+        return new Result(124, out + "\n[e2e] timed out after " + timeout + ": " + String.join(" ", command));
+      }
+      reader.join(10000);
+      return new Result(p.exitValue(), out.toString());
+    } catch (IOException ex) {
+      throw new UncheckedIOException(ex);
+    } catch (InterruptedException ex) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(ex);
+    }
+  }
+
+  static Result run(Duration timeout, String... command) {
+    return run(timeout, Map.of(), true, command);
+  }
+
+  /** A command on a sandbox host, through the sandbox's own exec (nsenter, no SSH). */
+  static Result on(String host, String shellCommand) {
+    return run(Duration.ofSeconds(60), Map.of(), false, "sandbox/sandbox", "exec", host, "bash", "-c", shellCommand);
+  }
+
+  static String onOk(String host, String shellCommand) {
+    Result r = on(host, shellCommand);
+    assertEquals(0, r.exitCode(), host + ": " + shellCommand + " failed:\n" + r.output());
+    return r.output();
+  }
+
+  /** Polls {@code check} until {@code done} accepts its result or the deadline passes. */
+  static String waitFor(String what, Duration timeout, java.util.function.Supplier<Result> check,
+      java.util.function.Predicate<Result> done) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Result last;
+    do {
+      last = check.get();
+      if (done.test(last)) {
+        return last.output();
+      }
+      sleep(2000);
+    } while (System.nanoTime() < deadline);
+    throw new AssertionError(what + " not reached within " + timeout + "; last output:\n" + last.output());
+  }
+
+  /** Prints each host's journal for our units: called when a test fails. */
+  static void dumpJournals(List<String> hosts) {
+    for (String host : hosts) {
+      for (String unit : List.of("vrc-firewall", "vrc-ray-head", "vrc-ray-worker", "vrc-vllm")) {
+        Result r = on(host, "journalctl -u " + unit + " -n 60 --no-pager 2>&1 | grep -v '^-- No entries --' || true");
+        if (!r.output().isBlank()) {
+          System.out.println("\n[e2e] ---- " + host + ": journalctl -u " + unit + " ----\n" + r.output());
+        }
+      }
+    }
+  }
+
+  static List<String> lines(String text) {
+    List<String> out = new ArrayList<>();
+    for (String l : text.split("\n")) {
+      if (!l.isBlank()) {
+        out.add(l.strip());
+      }
+    }
+    return out;
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  static void assertContains(String haystack, String needle, String what) {
+    assertTrue(haystack.contains(needle), what + ": expected '" + needle + "' in:\n" + tail(haystack, 3000));
+  }
+
+  static String tail(String s, int n) {
+    return s.length() <= n ? s : "..." + s.substring(s.length() - n);
+  }
+
+  private static void copy(InputStream in, StringBuilder out, boolean echo) {
+    try {
+      byte[] buf = new byte[8192];
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        String chunk = new String(buf, 0, n, StandardCharsets.UTF_8);
+        synchronized (out) {
+          out.append(chunk);
+        }
+        if (echo) {
+          System.out.print(chunk);
+          System.out.flush();
+        }
+      }
+    } catch (IOException e) {
+      // the process ended
+    }
+  }
+}

@@ -1,0 +1,193 @@
+package dev.vllmraycluster.e2e;
+
+import static dev.vllmraycluster.e2e.Sandbox.assertContains;
+import static dev.vllmraycluster.e2e.Sandbox.on;
+import static dev.vllmraycluster.e2e.Sandbox.onOk;
+import static dev.vllmraycluster.e2e.Sandbox.run;
+import static dev.vllmraycluster.e2e.Sandbox.step;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+
+/**
+ * The whole lifecycle on sandbox hosts with real parts: sandbox up 3, cdktf deploy (OpenTofu SSH
+ * provisioners), a Ray cluster across the hosts, the vLLM service answering on 9001, a no-op
+ * re-deploy, a vLLM-only change, cdktf destroy leaving the hosts clean but the model in place.
+ * Needs root (systemd-nspawn). Steps run in order and share the cluster.
+ */
+@Tag("e2e")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SandboxLifecycleTest {
+  static final List<String> HOSTS = List.of("head", "worker1", "worker2");
+  static final String HEAD_IP = "10.213.0.11";
+  static final Path STACK = Sandbox.ROOT.resolve("stacks/sandbox.yaml");
+  static final Duration DEPLOY_TIMEOUT = Duration.ofMinutes(25);
+
+  /** A key made for this run; never written anywhere by the test. */
+  final String apiKey = "e2e-" + UUID.randomUUID();
+  final Map<String, String> deployEnv = Map.of("TF_VAR_vllm_api_key", apiKey);
+
+  @RegisterExtension
+  final TestWatcher journalsOnFailure =
+      new TestWatcher() {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+          Sandbox.step("failed: " + context.getDisplayName() + " — journals of our units");
+          Sandbox.dumpJournals(HOSTS);
+        }
+      };
+
+  @BeforeAll
+  void sandboxUp() {
+    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn); run it as root");
+    step("sandbox up 3");
+    run(Duration.ofMinutes(15), "sandbox/sandbox", "up", "3").ok("sandbox up 3");
+    assertTrue(Files.isRegularFile(STACK), "sandbox up writes " + STACK);
+  }
+
+  @AfterAll
+  void sandboxDown() {
+    if ("1".equals(System.getenv("VRC_KEEP_SANDBOX"))) {
+      step("VRC_KEEP_SANDBOX=1: leaving the sandbox up");
+      return;
+    }
+    step("sandbox down");
+    run(Duration.ofMinutes(3), "sandbox/sandbox", "down").ok("sandbox down");
+  }
+
+  @Test
+  @Order(1)
+  void deployFormsTheClusterAndServes() {
+    step("cdktf deploy sandbox (cold)");
+    cdktf("deploy", "sandbox", "--auto-approve").ok("cdktf deploy");
+
+    step("units active on every host");
+    for (String host : HOSTS) {
+      String ray = host.equals("head") ? "vrc-ray-head" : "vrc-ray-worker";
+      onOk(host, "systemctl is-active vrc-firewall " + ray + (host.equals("head") ? " vrc-vllm" : ""));
+      onOk(host, "systemctl is-enabled " + ray);
+    }
+
+    step("ray status: 3 nodes, the declared GPUs");
+    String status = Sandbox.waitFor("3 Ray nodes", Duration.ofSeconds(90),
+        () -> on("head", "sudo -u vllm-ray /opt/vllm_env/bin/ray status --address " + HEAD_IP + ":6379 2>&1"),
+        r -> r.exitCode() == 0 && r.output().split(" node_", -1).length - 1 == 3);
+    System.out.println(status);
+    assertTrue(status.matches("(?s).*/3\\.0 GPU.*"), "3 logical GPUs declared:\n" + status);
+
+    step("a chat completion on 9001 with the key");
+    String answer = onDeployMachine("curl -sS -m 30 -H 'Authorization: Bearer " + apiKey + "' -H 'Content-Type: application/json' "
+        + "-d '{\"model\": \"tiny-llama\", \"messages\": [{\"role\": \"user\", \"content\": \"hello cluster\"}]}' "
+        + "http://" + HEAD_IP + ":9001/v1/chat/completions");
+    System.out.println(answer);
+    assertContains(answer, "\"chat.completion\"", "an OpenAI chat completion");
+    assertContains(answer, "hello cluster", "the answer went through the workers");
+    String unauthorized = onDeployMachine("curl -s -o /dev/null -w '%{http_code}' -m 10 http://" + HEAD_IP + ":9001/v1/models");
+    assertEquals("401", unauthorized.strip(), "/v1 without the key");
+
+    step("the placement spans the Ray cluster (TP 2 bundles of 1 GPU)");
+    String placement = onDeployMachine("curl -sS -m 10 -H 'Authorization: Bearer " + apiKey + "' http://" + HEAD_IP + ":9001/standin/placement");
+    System.out.println(placement);
+    assertContains(placement, "10.213.0.", "ranks placed on sandbox nodes");
+
+    step("our firewall table and the model on every node");
+    for (String host : HOSTS) {
+      String table = onOk(host, "nft list table inet vllm_ray_cluster");
+      assertContains(table, "6379", host + " protects the Ray GCS port");
+      onOk(host, "test -f /srv/vrc-models/tiny-llama/config.json");
+    }
+  }
+
+  @Test
+  @Order(2)
+  void secondDeployPlansNoChanges() {
+    step("cdktf diff sandbox after the deploy: no changes");
+    String diff = cdktf("diff", "sandbox").ok("cdktf diff").output();
+    assertContains(diff, "No changes", "a second plan");
+  }
+
+  @Test
+  @Order(3)
+  void changingAVllmFlagReplacesOnlyVllmAndRayKeepsRunning() throws IOException {
+    String headRayPid = mainPid("head", "vrc-ray-head");
+    String workerRayPid = mainPid("worker1", "vrc-ray-worker");
+    String vllmPid = mainPid("head", "vrc-vllm");
+    String stack = Files.readString(STACK);
+    String changed = stack.replace("gpu_memory_utilization: 0.9", "gpu_memory_utilization: 0.85");
+    assertNotEquals(stack, changed, "the sandbox stack sets gpu_memory_utilization: 0.9");
+    Files.writeString(STACK, changed);
+
+    step("cdktf diff: only head_vllm is replaced");
+    String diff = cdktf("diff", "sandbox").ok("cdktf diff").output();
+    List<String> replaced = Sandbox.lines(diff).stream().filter(l -> l.contains("must be replaced")).toList();
+    assertEquals(1, replaced.size(), "replacements: " + replaced);
+    assertContains(replaced.get(0), "terraform_data.head_vllm", "the replaced resource");
+
+    step("cdktf deploy the vLLM-only change");
+    cdktf("deploy", "sandbox", "--auto-approve").ok("cdktf deploy (vLLM flag)");
+    assertEquals(headRayPid, mainPid("head", "vrc-ray-head"), "the Ray head kept running");
+    assertEquals(workerRayPid, mainPid("worker1", "vrc-ray-worker"), "the Ray worker kept running");
+    assertNotEquals(vllmPid, mainPid("head", "vrc-vllm"), "vLLM was restarted");
+    assertContains(onOk("head", "cat /etc/vllm-ray-cluster/vllm.args"), "0.85", "the new flag is in use");
+    String code = onDeployMachine("curl -s -o /dev/null -w '%{http_code}' -m 10 -H 'Authorization: Bearer " + apiKey + "' http://" + HEAD_IP + ":9001/v1/models");
+    assertEquals("200", code.strip());
+  }
+
+  @Test
+  @Order(4)
+  void destroyLeavesTheHostsCleanButKeepsTheModel() {
+    step("cdktf destroy sandbox");
+    cdktf("destroy", "sandbox", "--auto-approve").ok("cdktf destroy");
+    for (String host : HOSTS) {
+      step("clean: " + host);
+      Sandbox.Result procs = on(host, "pgrep -af 'raylet|gcs_server|ray::|vllm.entrypoints|dashboard/agent' || true");
+      assertEquals("", procs.output().strip(), host + " still runs Ray or vLLM processes");
+      onOk(host, "test ! -e /tmp/ray");
+      onOk(host, "! ls /etc/systemd/system/vrc-* 2>/dev/null");
+      onOk(host, "! nft list table inet vllm_ray_cluster >/dev/null 2>&1");
+      onOk(host, "test ! -e /opt/vllm_env && test ! -e /opt/vllm-ray-cluster && test ! -e /etc/vllm-ray-cluster");
+      onOk(host, "! id vllm-ray >/dev/null 2>&1");
+      onOk(host, "test -f /srv/vrc-models/tiny-llama/config.json");
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private Sandbox.Result cdktf(String... args) {
+    String[] command = new String[args.length + 1];
+    command[0] = "node_modules/.bin/cdktf";
+    System.arraycopy(args, 0, command, 1, args.length);
+    return run(DEPLOY_TIMEOUT, deployEnv, true, command);
+  }
+
+  private static String onDeployMachine(String shell) {
+    return run(Duration.ofSeconds(60), Map.of(), false, "bash", "-c", shell).ok(shell).output();
+  }
+
+  private static String mainPid(String host, String unit) {
+    String pid = onOk(host, "systemctl show -p MainPID --value " + unit).strip();
+    assertFalse(pid.isEmpty() || pid.equals("0"), unit + " on " + host + " has no main process");
+    return pid;
+  }
+}
