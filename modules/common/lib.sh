@@ -1,0 +1,285 @@
+# shellcheck shell=bash
+# Shared helpers for the host-side units in modules/<component>/ (see docs/host-contract.md).
+# Sourced by apply.sh / check.sh / remove.sh; defines functions and constants only.
+
+[[ -n "${VRC_LIB_LOADED:-}" ]] && return 0
+readonly VRC_LIB_LOADED=1
+
+readonly VRC_OPT=/opt/vllm-ray-cluster
+readonly VRC_MODULES="$VRC_OPT/modules"
+readonly VRC_ETC=/etc/vllm-ray-cluster
+readonly VRC_SECRETS="$VRC_ETC/secrets"
+readonly VRC_STATE=/var/lib/vllm-ray-cluster
+readonly VRC_UNIT_DIR=/etc/systemd/system
+
+VRC_PHASE="${VRC_PHASE:-main}"
+
+set_phase() { VRC_PHASE="$1"; }
+_prefix() { printf '[%s/%s/%s]' "${VRC_NODE:-?}" "${VRC_COMPONENT:-${COMPONENT:-?}}" "$VRC_PHASE"; }
+log() { printf '%s %s\n' "$(_prefix)" "$*"; }
+warn() { printf '%s WARNING: %s\n' "$(_prefix)" "$*" >&2; }
+err() { printf '%s ERROR: %s\n' "$(_prefix)" "$*" >&2; }
+die() {
+  err "$@"
+  exit 1
+}
+
+require_root() {
+  [[ "$(id -u)" -eq 0 ]] || die "must run as root (the provisioner runs it with sudo -n)"
+}
+
+# load_env FILE [REQUIRED_VAR...]: source an env file after checking it is our format:
+# KEY='value' lines, no quote / $ / backslash inside values. Checks VRC_COMPONENT == $COMPONENT.
+load_env() {
+  local file="$1" line n=0
+  shift
+  [[ -f "$file" ]] || die "env file $file not found"
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    n=$((n + 1))
+    [[ -z "$line" || "$line" == \#* ]] && continue
+    [[ "$line" =~ ^[A-Z_][A-Z0-9_]*=\'[^\'\$\\]*\'$ ]] ||
+      die "$file line $n is not KEY='value' (single-quoted, no ' \$ or \\): $line"
+  done <"$file"
+  # shellcheck disable=SC1090
+  source "$file"
+  require_vars VRC_NODE VRC_COMPONENT VRC_ROLE "$@"
+  [[ -z "${COMPONENT:-}" || "$VRC_COMPONENT" == "$COMPONENT" ]] ||
+    die "$file is for component '$VRC_COMPONENT', not '$COMPONENT'"
+  [[ "$VRC_ROLE" == head || "$VRC_ROLE" == worker ]] || die "VRC_ROLE is '$VRC_ROLE', expected head or worker"
+}
+
+# require_vars VAR...: each must be set (it may be empty).
+require_vars() {
+  local v
+  for v in "$@"; do
+    [[ -v "$v" ]] || die "required variable $v missing from the env file"
+  done
+}
+
+# check_service_user: SERVICE_USER must be a plain system user name, never root.
+check_service_user() {
+  [[ "$SERVICE_USER" =~ ^[a-z_][a-z0-9_-]{0,31}$ ]] || die "SERVICE_USER '$SERVICE_USER' is not a valid user name"
+  [[ "$SERVICE_USER" != root ]] || die "SERVICE_USER must not be root"
+}
+
+# install_component STAGE COMPONENT: copy scripts to $VRC_MODULES, move config to $VRC_ETC and
+# secrets (STAGE/secrets/*) to $VRC_SECRETS (0600). Sets VRC_CONFIG_CHANGED=1 when scripts,
+# config or secrets differ from what was installed.
+install_component() {
+  local stage="$1" component="$2" dir src dst mode
+  VRC_CONFIG_CHANGED=0
+  [[ -f "$stage/common/lib.sh" && -f "$stage/$component/apply.sh" ]] || die "stage $stage lacks common/ or $component/"
+  install -d -m 0755 -o root -g root "$VRC_OPT" "$VRC_MODULES" "$VRC_ETC"
+  for dir in common "$component"; do
+    diff -rq "$stage/$dir" "$VRC_MODULES/$dir" >/dev/null 2>&1 || VRC_CONFIG_CHANGED=1
+    rm -rf "$VRC_MODULES/.$dir.new"
+    cp -R "$stage/$dir" "$VRC_MODULES/.$dir.new"
+    chown -R root:root "$VRC_MODULES/.$dir.new"
+    chmod -R u=rwX,go=rX "$VRC_MODULES/.$dir.new"
+    find "$VRC_MODULES/.$dir.new" -name '*.sh' -exec chmod 0755 {} +
+    rm -rf "${VRC_MODULES:?}/$dir"
+    mv "$VRC_MODULES/.$dir.new" "$VRC_MODULES/$dir"
+  done
+  [[ ! -d "$stage/secrets" ]] || install -d -m 0700 -o root -g root "$VRC_SECRETS"
+  for src in "$stage/$component.env" "$stage/$component.args" "$stage/secrets"/*; do
+    [[ -f "$src" ]] || continue
+    if [[ "$src" == "$stage/secrets/"* ]]; then
+      dst="$VRC_SECRETS/${src##*/}" mode=0600
+    else
+      dst="$VRC_ETC/${src##*/}" mode=0644
+    fi
+    cmp -s "$src" "$dst" || VRC_CONFIG_CHANGED=1
+    install -m "$mode" -o root -g root "$src" "$dst"
+    rm -f "$src"
+  done
+}
+
+# uninstall_component COMPONENT [SECRET...]: remove what install_component put in place;
+# common/ and the top directories go when nothing else uses them.
+uninstall_component() {
+  local component="$1" s
+  shift
+  rm -rf "${VRC_MODULES:?}/$component"
+  rm -f "$VRC_ETC/$component.env" "$VRC_ETC/$component.args"
+  for s in "$@"; do rm -f "$VRC_SECRETS/$s"; done
+  if [[ -d "$VRC_MODULES" ]] && [[ -z "$(find "$VRC_MODULES" -mindepth 1 -maxdepth 1 ! -name common -print -quit)" ]]; then
+    rm -rf "${VRC_MODULES:?}/common"
+  fi
+  rmdir "$VRC_SECRETS" "$VRC_ETC" "$VRC_MODULES" "$VRC_OPT" 2>/dev/null || true
+}
+
+detect_os_family() {
+  case "${OS_FAMILY:-auto}" in
+    apt | dnf) echo "$OS_FAMILY" ;;
+    auto)
+      if command -v apt-get >/dev/null; then
+        echo apt
+      elif command -v dnf >/dev/null; then
+        echo dnf
+      else
+        die "neither apt-get nor dnf found; set software.os_family"
+      fi
+      ;;
+    *) die "OS_FAMILY '$OS_FAMILY' is not auto, apt or dnf" ;;
+  esac
+}
+
+pkg_installed() {
+  case "$1" in
+    apt) [[ "$(dpkg-query -W -f='${Status}' "$2" 2>/dev/null)" == "install ok installed" ]] ;;
+    dnf) rpm -q "$2" >/dev/null 2>&1 ;;
+  esac
+}
+
+# pkg_available FAMILY PKG: the package is installed or installable from the configured repos.
+pkg_available() {
+  case "$1" in
+    apt) apt-cache show --no-all-versions "$2" >/dev/null 2>&1 ;;
+    dnf) dnf -q info "$2" >/dev/null 2>&1 ;;
+  esac
+}
+
+# pkg_ensure FAMILY RECORD PKG...: install missing packages, append them to RECORD.
+pkg_ensure() {
+  local family="$1" record="$2" p missing=()
+  shift 2
+  for p in "$@"; do pkg_installed "$family" "$p" || missing+=("$p"); done
+  ((${#missing[@]})) || return 0
+  log "installing OS packages: ${missing[*]}"
+  install -d -m 0755 "$VRC_STATE"
+  case "$family" in
+    apt)
+      apt-get update -q || die "apt-get update failed"
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+        die "apt-get install ${missing[*]} failed"
+      ;;
+    dnf) dnf install -y -q "${missing[@]}" || die "dnf install ${missing[*]} failed" ;;
+  esac
+  printf '%s\n' "${missing[@]}" >>"$record"
+}
+
+# pkg_remove_recorded FAMILY RECORD: remove the packages listed in RECORD, then RECORD. Their
+# dependencies stay (apt marks them auto-installed). apt: nothing is removed when that would also
+# remove packages not in RECORD (something installed later depends on them).
+pkg_remove_recorded() {
+  local family="$1" record="$2" pkgs=() extra p
+  [[ -f "$record" ]] || return 0
+  while read -r p; do pkg_installed "$family" "$p" && pkgs+=("$p"); done < <(sort -u "$record")
+  if ((${#pkgs[@]})); then
+    case "$family" in
+      apt)
+        extra="$(apt-get -s purge "${pkgs[@]}" | awk '/^(Purg|Remv) /{print $2}' | grep -vxF -f "$record" | tr '\n' ' ')" || true
+        if [[ -n "$extra" ]]; then
+          warn "keeping ${pkgs[*]}: removing them would also remove $extra"
+        else
+          log "removing OS packages we installed: ${pkgs[*]}"
+          DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "${pkgs[@]}" || die "apt-get purge ${pkgs[*]} failed"
+        fi
+        ;;
+      dnf)
+        log "removing OS packages we installed: ${pkgs[*]}"
+        dnf remove -y -q "${pkgs[@]}" || die "dnf remove ${pkgs[*]} failed"
+        ;;
+    esac
+  fi
+  rm -f "$record"
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: poll COMMAND every 2 s, progress every ~10 s.
+wait_for() {
+  local timeout="$1" what="$2" start now last=0
+  shift 2
+  start=$SECONDS
+  while true; do
+    "$@" >/dev/null 2>&1 && return 0
+    now=$((SECONDS - start))
+    ((now >= timeout)) && break
+    if ((now - last >= 10)); then
+      log "waiting for $what (${now}s/${timeout}s)"
+      last=$now
+    fi
+    sleep 2
+  done
+  err "timed out after ${timeout}s waiting for $what"
+  return 1
+}
+
+# render TEMPLATE OUT [KEY=VALUE...]: copy TEMPLATE replacing @KEY@ with VALUE.
+render() {
+  local template="$1" out="$2" kv sed_args=()
+  shift 2
+  for kv in "$@"; do sed_args+=(-e "s|@${kv%%=*}@|${kv#*=}|g"); done
+  sed "${sed_args[@]}" "$template" >"$out"
+}
+
+# unit_install FILE UNIT: install FILE as UNIT; daemon-reload only if it changed.
+# Sets VRC_UNIT_CHANGED=1 when it did.
+unit_install() {
+  local src="$1" unit="$2"
+  # shellcheck disable=SC2034 # read by callers
+  VRC_UNIT_CHANGED=0
+  if ! cmp -s "$src" "$VRC_UNIT_DIR/$unit"; then
+    install -m 0644 -o root -g root "$src" "$VRC_UNIT_DIR/$unit"
+    systemctl daemon-reload
+    # shellcheck disable=SC2034
+    VRC_UNIT_CHANGED=1
+    log "installed $VRC_UNIT_DIR/$unit"
+  fi
+  systemctl is-enabled --quiet "$unit" 2>/dev/null || systemctl enable --quiet "$unit"
+}
+
+# unit_remove UNIT: stop, disable and delete UNIT (no-op when absent).
+unit_remove() {
+  local unit="$1"
+  if [[ -f "$VRC_UNIT_DIR/$unit" ]]; then
+    systemctl disable --now --quiet "$unit" 2>/dev/null || systemctl stop "$unit" 2>/dev/null || true
+    rm -f "$VRC_UNIT_DIR/$unit"
+    systemctl daemon-reload
+    log "removed $unit"
+  fi
+  systemctl reset-failed "$unit" 2>/dev/null || true
+}
+
+# unit_restart_if_needed UNIT: (re)start UNIT when its unit file or config changed (see
+# unit_install, install_component) or when it is not active; otherwise leave it running.
+unit_restart_if_needed() {
+  local unit="$1"
+  if ((VRC_UNIT_CHANGED || VRC_CONFIG_CHANGED)) || ! systemctl is-active --quiet "$unit"; then
+    log "restarting $unit"
+    if ! systemctl restart "$unit"; then
+      dump_journal "$unit"
+      die "$unit failed to start"
+    fi
+  else
+    log "$unit is active and its unit and config are unchanged: not restarted"
+  fi
+}
+
+dump_journal() {
+  err "last 50 journal lines of $1:"
+  journalctl -u "$1" -n 50 --no-pager >&2 || true
+}
+
+# supervise COMMAND...: run COMMAND as a child, forward SIGTERM to it, and exit 0 when it ends
+# after a SIGTERM (a requested stop), else with its status. For ExecStart= wrappers: Ray exits 1
+# after a SIGTERM shutdown by design, which would leave every stopped unit "failed".
+supervise() {
+  local child status=0 stopping=0
+  "$@" &
+  child=$!
+  trap 'stopping=1; kill -TERM "$child" 2>/dev/null || true' TERM
+  while true; do
+    wait "$child" && status=0 || status=$?
+    kill -0 "$child" 2>/dev/null || break
+  done
+  trap - TERM
+  ((stopping)) && exit 0
+  exit "$status"
+}
+
+# as_user USER COMMAND...: run COMMAND as USER from / (environment kept but HOME/USER/SHELL).
+as_user() {
+  local user="$1"
+  shift
+  (cd / && runuser -u "$user" -- "$@")
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# model-store check: the model directory is complete (and exported / mounted).
+set -euo pipefail
+
+readonly COMPONENT=model-store
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
+# shellcheck source=store.sh
+source "$HERE/store.sh"
+
+main() {
+  local unit want
+  set_phase check
+  load_env "$VRC_ETC/$COMPONENT.env" "${MS_ENV_VARS[@]}"
+  case "$STORE_ROLE" in
+    nfs_client)
+      unit="$(mount_unit)"
+      systemctl is-active --quiet "$unit" || die "$unit is $(systemctl is-active "$unit" 2>&1)"
+      mountpoint -q "$MOUNT_PATH" || die "$MOUNT_PATH is not mounted"
+      ;;
+    nfs_server)
+      [[ -f "$MS_EXPORTS" ]] || die "$MS_EXPORTS missing"
+      systemctl is-active --quiet "$NFS_SERVER_UNIT" || die "$NFS_SERVER_UNIT is not active"
+      exportfs -v | awk -v p="$MOUNT_PATH" '$1 == p { f = 1 } END { exit !f }' || die "$MOUNT_PATH is not exported (exportfs -v)"
+      ;;
+  esac
+  if [[ "$STORAGE_MODE" == external_nfs ]]; then
+    [[ -n "$(ls -A "$MODEL_DIR" 2>/dev/null)" ]] || die "$MODEL_DIR is empty or missing"
+  else
+    [[ -f "$MODEL_DIR/.vrc-complete" ]] || die "$MODEL_DIR/.vrc-complete missing: the model is not (completely) there"
+    want="$(ms_want /nonexistent)"
+    [[ -z "$want" || "$(<"$MODEL_DIR/.vrc-complete")" == "$want" ]] ||
+      die "$MODEL_DIR holds '$(<"$MODEL_DIR/.vrc-complete")', expected '$want'"
+  fi
+  log "ok: $MODEL_DIR ($STORAGE_MODE, $STORE_ROLE): $(cat "$MODEL_DIR/.vrc-complete" 2>/dev/null || echo present)"
+}
+
+main "$@"

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# ray apply: install vrc-ray-head.service or vrc-ray-worker.service (VRC_ROLE), (re)start it and
+# wait until this node is alive in the cluster.
+# Usage: apply.sh <stage-dir>
+set -euo pipefail
+
+readonly COMPONENT=ray
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
+# shellcheck source=ray.sh
+source "$HERE/ray.sh"
+
+ensure_temp_dir() {
+  local owner
+  if [[ -d "$RAY_TEMP_DIR" ]]; then
+    owner="$(stat -c %U "$RAY_TEMP_DIR")"
+    [[ "$owner" == "$SERVICE_USER" ]] ||
+      die "$RAY_TEMP_DIR belongs to $owner, not $SERVICE_USER (left by a Ray started by hand?): run 'ray stop' as $owner, delete $RAY_TEMP_DIR, apply again"
+  else
+    install -d -m 0755 -o "$SERVICE_USER" -g "$(id -gn "$SERVICE_USER")" "$RAY_TEMP_DIR"
+  fi
+}
+
+main() {
+  local stage="${1:?usage: apply.sh <stage-dir>}" unit tmp
+  set_phase apply
+  require_root
+  load_env "$stage/$COMPONENT.env" "${RAY_ENV_VARS[@]}"
+  check_service_user
+  check_temp_dir
+  [[ -f "$stage/$COMPONENT.args" ]] || die "$stage/$COMPONENT.args missing"
+  id -u "$SERVICE_USER" >/dev/null 2>&1 || die "service user $SERVICE_USER missing: bootstrap must run first"
+  [[ -x "$VENV_PATH/bin/ray" ]] || die "$VENV_PATH/bin/ray missing: bootstrap must run first"
+  install_component "$stage" "$COMPONENT"
+  ensure_temp_dir
+  unit="$(ray_unit)"
+  tmp="$(mktemp)"
+  render "$HERE/vrc-ray.service.in" "$tmp" ROLE="$VRC_ROLE" SERVICE_USER="$SERVICE_USER"
+  unit_install "$tmp" "$unit"
+  rm -f "$tmp"
+  unit_restart_if_needed "$unit"
+  set_phase wait
+  if ! wait_for "$READINESS_TIMEOUT_SECONDS" "this node ($NODE_IP) to be alive in the Ray cluster at $HEAD_ADDRESS" ray_node_alive; then
+    dump_journal "$unit"
+    die "Ray $VRC_ROLE on $NODE_IP did not join $HEAD_ADDRESS within ${READINESS_TIMEOUT_SECONDS}s"
+  fi
+  log "$(ray_node_alive)"
+  if [[ "$VRC_ROLE" == head ]]; then
+    as_user "$SERVICE_USER" "$VENV_PATH/bin/ray" status --address "$HEAD_ADDRESS" || die "ray status --address $HEAD_ADDRESS failed"
+  fi
+  set_phase apply
+  log "done: $unit active, node $NODE_IP alive"
+}
+
+main "$@"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# vllm apply: install vrc-vllm.service, (re)start it, wait for GET /health = 200.
+# Usage: apply.sh <stage-dir>
+set -euo pipefail
+
+readonly COMPONENT=vllm
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
+# shellcheck source=vllm.sh
+source "$HERE/vllm.sh"
+
+main() {
+  local stage="${1:?usage: apply.sh <stage-dir>}" tmp
+  set_phase apply
+  require_root
+  load_env "$stage/$COMPONENT.env" "${VLLM_ENV_VARS[@]}"
+  check_service_user
+  [[ "$API_PORT" =~ ^[0-9]+$ ]] || die "API_PORT '$API_PORT' is not a port number"
+  [[ -f "$stage/$COMPONENT.args" ]] || die "$stage/$COMPONENT.args missing"
+  id -u "$SERVICE_USER" >/dev/null 2>&1 || die "service user $SERVICE_USER missing: bootstrap must run first"
+  [[ -x "$VENV_PATH/bin/python" ]] || die "$VENV_PATH/bin/python missing: bootstrap must run first"
+  install_component "$stage" "$COMPONENT"
+  if [[ -f "$VRC_SECRETS/$VLLM_SECRET" ]]; then
+    log "API key: $VRC_SECRETS/$VLLM_SECRET"
+  else
+    log "no $VRC_SECRETS/$VLLM_SECRET: the API runs without a key"
+  fi
+  tmp="$(mktemp)"
+  render "$HERE/vrc-vllm.service.in" "$tmp" SERVICE_USER="$SERVICE_USER" RAY_UNIT="vrc-ray-$VRC_ROLE.service"
+  unit_install "$tmp" "$VLLM_UNIT"
+  rm -f "$tmp"
+  unit_restart_if_needed "$VLLM_UNIT"
+  set_phase wait
+  if ! wait_for "$READINESS_TIMEOUT_SECONDS" "vLLM GET http://127.0.0.1:$API_PORT/health" vllm_healthy; then
+    dump_journal "$VLLM_UNIT"
+    die "vLLM did not become healthy within ${READINESS_TIMEOUT_SECONDS}s"
+  fi
+  set_phase apply
+  log "done: $VLLM_UNIT active, /health on port $API_PORT answers 200"
+}
+
+main "$@"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# vllm check: the unit is active and GET /health answers 200.
+set -euo pipefail
+
+readonly COMPONENT=vllm
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
+# shellcheck source=vllm.sh
+source "$HERE/vllm.sh"
+
+main() {
+  set_phase check
+  load_env "$VRC_ETC/$COMPONENT.env" "${VLLM_ENV_VARS[@]}"
+  systemctl is-active --quiet "$VLLM_UNIT" || die "$VLLM_UNIT is $(systemctl is-active "$VLLM_UNIT" 2>&1)"
+  vllm_healthy || die "GET http://127.0.0.1:$API_PORT/health does not answer 200"
+  log "ok: $VLLM_UNIT active, /health 200 on port $API_PORT"
+}
+
+main "$@"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# vllm remove: stop and delete vrc-vllm.service, our config and the API key file.
+set -euo pipefail
+
+readonly COMPONENT=vllm
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
+# shellcheck source=vllm.sh
+source "$HERE/vllm.sh"
+
+main() {
+  set_phase remove
+  require_root
+  [[ ! -f "$VRC_ETC/$COMPONENT.env" ]] || load_env "$VRC_ETC/$COMPONENT.env"
+  unit_remove "$VLLM_UNIT"
+  uninstall_component "$COMPONENT" "$VLLM_SECRET"
+  log "removed"
+}
+
+main "$@"
