@@ -26,6 +26,19 @@ die() {
 
 require_root() {
   [[ "$(id -u)" -eq 0 ]] || die "must run as root (the provisioner runs it with sudo -n)"
+  host_lock
+}
+
+# host_lock: one apply/remove at a time on a host. The parts of a node are provisioned in
+# parallel, and they share common/, /etc/vllm-ray-cluster and the package manager.
+host_lock() {
+  [[ -z "${VRC_LOCK_FD:-}" ]] || return 0
+  install -d -m 0755 /run/lock
+  exec {VRC_LOCK_FD}>/run/lock/vllm-ray-cluster.lock
+  if ! flock -n "$VRC_LOCK_FD"; then
+    log "waiting for another vllm-ray-cluster step on this host to finish"
+    flock -w 900 "$VRC_LOCK_FD" || die "another vllm-ray-cluster step held /run/lock/vllm-ray-cluster.lock for 15 minutes"
+  fi
 }
 
 # load_env FILE [REQUIRED_VAR...]: source an env file after checking it is our format:

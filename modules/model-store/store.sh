@@ -48,6 +48,11 @@ mount_unit() { systemd-escape --path --suffix=mount "$MOUNT_PATH"; }
 
 # The content a complete MODEL_DIR/.vrc-complete must have; empty when not known in advance.
 ms_want() {
+  # Java renders MODEL_MANIFEST: the source and revision, or the uploaded directory's digest.
+  if [[ -n "${MODEL_MANIFEST:-}" ]]; then
+    echo "$MODEL_MANIFEST"
+    return 0
+  fi
   case "$MODEL_SOURCE" in
     huggingface) echo "huggingface $HF_REPO@$HF_REVISION" ;;
     upload) [[ ! -f "${1:-}/.vrc-manifest" ]] || cat "$1/.vrc-manifest" ;;

@@ -22,10 +22,14 @@ main() {
   id -u "$SERVICE_USER" >/dev/null 2>&1 || die "service user $SERVICE_USER missing: bootstrap must run first"
   [[ -x "$VENV_PATH/bin/python" ]] || die "$VENV_PATH/bin/python missing: bootstrap must run first"
   install_component "$stage" "$COMPONENT"
-  if [[ -f "$VRC_SECRETS/$VLLM_SECRET" ]]; then
-    log "API key: $VRC_SECRETS/$VLLM_SECRET"
+  if [[ -f "$VRC_SECRETS/$VLLM_SECRET" ]] && grep -q '^VLLM_API_KEY=.' "$VRC_SECRETS/$VLLM_SECRET"; then
+    log "API key: $VRC_SECRETS/$VLLM_SECRET (0600 root)"
+  elif [[ "${REQUIRE_API_KEY:-true}" == true ]]; then
+    rm -f "$VRC_SECRETS/$VLLM_SECRET"
+    die "the API key is empty: set the stack's vllm.api_key_env variable (e.g. export TF_VAR_vllm_api_key=...) on the deploy machine and deploy again, or set vllm.require_api_key: false"
   else
-    log "no $VRC_SECRETS/$VLLM_SECRET: the API runs without a key"
+    rm -f "$VRC_SECRETS/$VLLM_SECRET"
+    warn "no API key (vllm.require_api_key: false): /v1 answers anyone the firewall lets through"
   fi
   tmp="$(mktemp)"
   render "$HERE/vrc-vllm.service.in" "$tmp" SERVICE_USER="$SERVICE_USER" RAY_UNIT="vrc-ray-$VRC_ROLE.service"

@@ -273,6 +273,6 @@ host_nsenter() {
   lpid="$(host_leader_pid "$name")"
   host_running "$name" || die "$name: not running"
   nsenter --target "$lpid" --mount --uts --ipc --net --pid --root --wd=/ -- \
-    /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    /usr/bin/env -i --chdir=/ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     HOME=/root TERM="${TERM:-dumb}" LANG=C.UTF-8 "$@"
 }

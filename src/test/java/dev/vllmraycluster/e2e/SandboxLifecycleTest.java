@@ -161,7 +161,7 @@ class SandboxLifecycleTest {
     cdktf("destroy", "sandbox", "--auto-approve").ok("cdktf destroy");
     for (String host : HOSTS) {
       step("clean: " + host);
-      Sandbox.Result procs = on(host, "pgrep -af 'raylet|gcs_server|ray::|vllm.entrypoints|dashboard/agent' || true");
+      Sandbox.Result procs = on(host, "pgrep -af '[r]aylet|[g]cs_server|[r]ay::|[v]llm.entrypoints|[d]ashboard/agent' || true");
       assertEquals("", procs.output().strip(), host + " still runs Ray or vLLM processes");
       onOk(host, "test ! -e /tmp/ray");
       onOk(host, "! ls /etc/systemd/system/vrc-* 2>/dev/null");
