@@ -15,10 +15,25 @@ public record ClusterSpec(
     ModelSpec model,
     StorageSpec storage,
     RaySpec ray,
-    VllmSpec vllm) {
+    VllmSpec vllm,
+    TestingSpec testing) {
 
   public ClusterSpec {
     nodes = List.copyOf(nodes);
+    testing = testing == null ? TestingSpec.NONE : testing;
+  }
+
+  /** A production cluster: no testing switches. */
+  public ClusterSpec(
+      String name,
+      List<NodeSpec> nodes,
+      NetworkSpec network,
+      SoftwareSpec software,
+      ModelSpec model,
+      StorageSpec storage,
+      RaySpec ray,
+      VllmSpec vllm) {
+    this(name, nodes, network, software, model, storage, ray, vllm, TestingSpec.NONE);
   }
 
   public NodeSpec head() {
@@ -167,5 +182,14 @@ public record ClusterSpec(
     public int worldSize() {
       return tensorParallelSize * pipelineParallelSize;
     }
+  }
+
+  /**
+   * Switches for test hosts. {@code logicalGpus}: the declared GPUs are Ray's logical resources
+   * only (there is no NVIDIA GPU to find); preflight and verify report the missing GPUs as a
+   * warning instead of a failure.
+   */
+  public record TestingSpec(boolean logicalGpus) {
+    public static final TestingSpec NONE = new TestingSpec(false);
   }
 }

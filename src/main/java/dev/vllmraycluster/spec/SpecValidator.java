@@ -14,6 +14,7 @@ import dev.vllmraycluster.spec.ClusterSpec.SoftwareSpec;
 import dev.vllmraycluster.spec.ClusterSpec.SshSpec;
 import dev.vllmraycluster.spec.ClusterSpec.StorageMode;
 import dev.vllmraycluster.spec.ClusterSpec.StorageSpec;
+import dev.vllmraycluster.spec.ClusterSpec.TestingSpec;
 import dev.vllmraycluster.spec.ClusterSpec.VllmSpec;
 import dev.vllmraycluster.spec.StackFile.ModelEntry;
 import dev.vllmraycluster.spec.StackFile.NetworkEntry;
@@ -22,6 +23,7 @@ import dev.vllmraycluster.spec.StackFile.RayEntry;
 import dev.vllmraycluster.spec.StackFile.SoftwareEntry;
 import dev.vllmraycluster.spec.StackFile.SshEntry;
 import dev.vllmraycluster.spec.StackFile.StorageEntry;
+import dev.vllmraycluster.spec.StackFile.TestingEntry;
 import dev.vllmraycluster.spec.StackFile.VllmEntry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,8 +101,9 @@ public final class SpecValidator {
     StorageSpec storage = storage(raw.storage());
     RaySpec ray = ray(raw.ray());
     VllmSpec vllm = vllm(raw.vllm(), nodes);
+    TestingSpec testing = testing(raw.testing());
     failIfProblems(source);
-    ClusterSpec spec = new ClusterSpec(name, nodes, network, software, model, storage, ray, vllm);
+    ClusterSpec spec = new ClusterSpec(name, nodes, network, software, model, storage, ray, vllm, testing);
     crossChecks(spec);
     failIfProblems(source);
     return new StackLoader.Loaded(spec, List.copyOf(warnings));
@@ -515,6 +518,17 @@ public final class SpecValidator {
     }
     int timeout = v.readinessTimeoutSeconds() == null ? 900 : bounded("vllm.readiness_timeout_seconds", v.readinessTimeoutSeconds(), 10, 7200);
     return new VllmSpec(port, host, tp, pp, util, maxLen, dtype, key, extra, timeout);
+  }
+
+  // ---------------------------------------------------------------- testing
+
+  private TestingSpec testing(TestingEntry e) {
+    if (e == null || e.logicalGpus() == null || !e.logicalGpus()) {
+      return TestingSpec.NONE;
+    }
+    warnings.add("testing.logical_gpus: true: the declared GPUs are not checked against the hardware (preflight"
+        + " and verify warn instead of failing when a node has no NVIDIA GPU); for test hosts only");
+    return new TestingSpec(true);
   }
 
   // ---------------------------------------------------------------- cross-field rules

@@ -15,7 +15,8 @@ public record StackFile(
     ModelEntry model,
     StorageEntry storage,
     RayEntry ray,
-    VllmEntry vllm) {
+    VllmEntry vllm,
+    TestingEntry testing) {
 
   /** One GPU server. */
   public record NodeEntry(
@@ -95,4 +96,7 @@ public record StackFile(
       String apiKeyEnv,
       List<String> extraArgs,
       Integer readinessTimeoutSeconds) {}
+
+  /** Switches for test hosts only. */
+  public record TestingEntry(Boolean logicalGpus) {}
 }
