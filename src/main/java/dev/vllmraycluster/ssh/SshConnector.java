@@ -1,0 +1,170 @@
+package dev.vllmraycluster.ssh;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import net.schmizz.sshj.DefaultConfig;
+import net.schmizz.sshj.SSHClient;
+import net.schmizz.sshj.transport.TransportException;
+import net.schmizz.sshj.userauth.UserAuthException;
+import net.schmizz.sshj.userauth.keyprovider.KeyProvider;
+import net.schmizz.sshj.userauth.method.AuthMethod;
+import net.schmizz.sshj.userauth.method.AuthPublickey;
+
+/**
+ * Opens an authenticated SSH connection the way the OpenTofu provisioners do: the stack's key
+ * file, else the keys in ssh-agent; the host key checked against the stack's pin, else
+ * known_hosts. Every failure says what went wrong and what to do.
+ */
+public final class SshConnector {
+  static {
+    // SSHJ logs through SLF4J; without a provider SLF4J prints a three-line notice on stderr.
+    if (System.getProperty("slf4j.internal.verbosity") == null) {
+      System.setProperty("slf4j.internal.verbosity", "ERROR");
+    }
+  }
+
+  private final Duration connectTimeout;
+
+  public SshConnector(Duration connectTimeout) {
+    this.connectTimeout = connectTimeout;
+  }
+
+  public SshShell connect(SshTarget target) throws SshFailure {
+    HostKeys.Recording verifier = verifier(target);
+    SSHClient client = new SSHClient(new DefaultConfig());
+    client.addHostKeyVerifier(verifier);
+    client.setConnectTimeout((int) connectTimeout.toMillis());
+    client.setTimeout((int) Math.max(connectTimeout.toMillis(), 30_000));
+    boolean done = false;
+    try {
+      connect(client, target, verifier);
+      authenticate(client, target);
+      done = true;
+      return new SshShell(client, target);
+    } finally {
+      if (!done) {
+        try {
+          client.disconnect();
+        } catch (IOException ignored) {
+          // already failing; the failure below says why
+        }
+      }
+    }
+  }
+
+  private static HostKeys.Recording verifier(SshTarget target) throws SshFailure {
+    if (target.hostKey() != null) {
+      return new HostKeys.Pinned(target.hostKey());
+    }
+    try {
+      return HostKeys.KnownHosts.load();
+    } catch (IOException e) {
+      throw new SshFailure("cannot read known_hosts: " + e.getMessage(),
+          "fix ~/.ssh/known_hosts, or pin the host key in the stack (nodes[].ssh_host_key)", e);
+    }
+  }
+
+  private void connect(SSHClient client, SshTarget target, HostKeys.Recording verifier)
+      throws SshFailure {
+    try {
+      client.connect(target.host(), target.port());
+    } catch (TransportException e) {
+      if (verifier.refusal() != null) {
+        throw new SshFailure(verifier.refusal(), verifier.fix(target), e);
+      }
+      throw new SshFailure("SSH handshake with " + target.host() + ":" + target.port() + " failed: "
+          + e.getMessage(), "check that an SSH server answers there (ssh -p " + target.port() + " "
+          + target.user() + "@" + target.host() + ")", e);
+    } catch (UnknownHostException e) {
+      throw new SshFailure("cannot resolve " + target.host(),
+          "fix nodes[].ssh_host (or address), or add the name to DNS / /etc/hosts", e);
+    } catch (SocketTimeoutException e) {
+      throw new SshFailure("no answer from " + target.host() + ":" + target.port() + " within "
+          + connectTimeout.toSeconds() + " s", unreachableFix(target), e);
+    } catch (ConnectException | NoRouteToHostException e) {
+      throw new SshFailure("cannot connect to " + target.host() + ":" + target.port() + ": "
+          + e.getMessage(), unreachableFix(target), e);
+    } catch (IOException e) {
+      throw new SshFailure("cannot connect to " + target.host() + ":" + target.port() + ": " + e,
+          unreachableFix(target), e);
+    }
+  }
+
+  private static String unreachableFix(SshTarget target) {
+    return "check that the host is up and sshd listens on port " + target.port()
+        + ", that nodes[].ssh_host/ssh_port are right, and that no firewall blocks this machine";
+  }
+
+  private static void authenticate(SSHClient client, SshTarget target) throws SshFailure {
+    String user = target.user();
+    if (target.privateKeyPath() != null) {
+      Path key = Path.of(target.privateKeyPath());
+      if (!Files.isReadable(key)) {
+        throw new SshFailure("private key " + key + " is not readable here",
+            "fix ssh.private_key_path (or nodes[].ssh_private_key_path), or drop it to use ssh-agent", null);
+      }
+      try {
+        KeyProvider keys = client.loadKeys(key.toString());
+        keys.getPrivate(); // an encrypted key fails here, before the host is asked
+        client.auth(user, new AuthPublickey(keys));
+        return;
+      } catch (TransportException e) {
+        throw new SshFailure("SSH connection lost while logging in: " + e.getMessage(),
+            "try again; check the host's sshd log", e);
+      } catch (UserAuthException e) {
+        throw new SshFailure("the host refused key " + key + " for user " + user,
+            "authorize the key on the host: ssh-copy-id -i " + key + ".pub -p " + target.port() + " "
+                + user + "@" + target.host() + " (or fix ssh.user)", e);
+      } catch (IOException e) {
+        throw new SshFailure("cannot use private key " + key + ": " + e.getMessage(),
+            "a passphrase-protected key must be loaded into ssh-agent (ssh-add " + key
+                + ") with ssh.private_key_path removed from the stack", e);
+      }
+    }
+    SshAgent agent;
+    List<AuthMethod> methods = new ArrayList<>();
+    try {
+      agent = SshAgent.fromEnvironment();
+      if (agent != null) {
+        for (SshAgent.Identity identity : agent.identities()) {
+          methods.add(new AgentAuthMethod(agent, identity));
+        }
+      }
+    } catch (IOException e) {
+      throw new SshFailure("no private key in the stack and " + e.getMessage(),
+          "start ssh-agent and ssh-add your key, or set ssh.private_key_path", e);
+    }
+    if (agent == null) {
+      throw new SshFailure("no private key in the stack and no ssh-agent (SSH_AUTH_SOCK is not set)",
+          "set ssh.private_key_path, or start ssh-agent and ssh-add your key", null);
+    }
+    try {
+      if (methods.isEmpty()) {
+        throw new SshFailure("ssh-agent holds no keys",
+            "ssh-add the key this host authorizes, or set ssh.private_key_path", null);
+      }
+      client.auth(user, methods);
+    } catch (UserAuthException e) {
+      throw new SshFailure("the host refused every ssh-agent key (" + methods.size() + ") for user " + user,
+          "authorize one of them on the host (ssh-copy-id -p " + target.port() + " " + user + "@"
+              + target.host() + "), or fix ssh.user", e);
+    } catch (TransportException e) {
+      throw new SshFailure("SSH connection lost while logging in: " + e.getMessage(),
+          "try again; check the host's sshd log", e);
+    } finally {
+      try {
+        agent.close();
+      } catch (IOException ignored) {
+        // the agent was only needed to log in
+      }
+    }
+  }
+}
