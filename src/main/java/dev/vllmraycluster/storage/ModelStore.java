@@ -56,6 +56,18 @@ public class ModelStore extends HostStep {
     };
   }
 
+  /**
+   * What a complete copy of the model records in {@code .vrc-complete}: the Hugging Face repo and
+   * revision, or the uploaded directory's digest (see docs/host-contract.md, MODEL_MANIFEST).
+   */
+  public static String manifest(ClusterSpec cluster) {
+    if (cluster.model().source() instanceof HuggingFace hf) {
+      return "huggingface:" + hf.repo() + "@" + hf.revision();
+    }
+    LocalDirectory dir = (LocalDirectory) cluster.model().source();
+    return "upload:" + ModelDirectory.digest(Path.of(dir.path()));
+  }
+
   static StoreRole storeRole(StorageSpec storage, NodeSpec node) {
     return switch (storage.mode()) {
       case LOCAL_COPY -> StoreRole.LOCAL;
@@ -108,7 +120,7 @@ public class ModelStore extends HostStep {
           .put("HF_REPO", hf.repo())
           .put("HF_REVISION", hf.revision())
           .put("HF_ENDPOINT", hf.endpoint())
-          .put("MODEL_MANIFEST", "huggingface:" + hf.repo() + "@" + hf.revision());
+          .put("MODEL_MANIFEST", manifest(cluster));
       if (hf.token() != null && holdsData) {
         // Delivered from an ephemeral variable into a root-only file; never in state or plan.
         String variable = "var." + hf.token().variableName();
