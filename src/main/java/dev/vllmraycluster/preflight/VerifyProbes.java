@@ -1,0 +1,87 @@
+package dev.vllmraycluster.preflight;
+
+import dev.vllmraycluster.node.GpuNode;
+import dev.vllmraycluster.spec.ClusterSpec;
+import dev.vllmraycluster.spec.ClusterSpec.FirewallBackend;
+import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
+import dev.vllmraycluster.spec.ClusterSpec.Role;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The commands verify runs after a deploy. The API is called from the head (its own address is
+ * always allowed by the firewall); the key reaches curl on stdin ({@code -H @-}), never in a
+ * command line, and is not printed.
+ */
+public final class VerifyProbes {
+  public static final String UNITS = "units";
+  public static final String RAY = "ray-status";
+  public static final String HEALTH = "health";
+  public static final String MODELS = "models";
+  public static final String CHAT = "chat";
+  /** Run here, not on a node: is the API key set in this environment (exit 0) or not. */
+  public static final String API_KEY = "api-key";
+  /** Run here: GET /health from this machine. */
+  public static final String API_FROM_HERE = "api-from-here";
+
+  private VerifyProbes() {}
+
+  public static List<String> units(ClusterSpec spec, NodeSpec node) {
+    List<String> units = new ArrayList<>();
+    if (spec.network().firewallBackend() != FirewallBackend.NONE) {
+      units.add("vrc-firewall");
+    }
+    if (node.role() == Role.HEAD) {
+      units.add("vrc-ray-head");
+      units.add("vrc-vllm");
+    } else {
+      units.add("vrc-ray-worker");
+    }
+    return units;
+  }
+
+  /**
+   * @param apiKey the key, or null when the stack needs none or it is not set here (then the
+   *     key-protected calls go without it)
+   */
+  public static List<Probe> forNode(ClusterSpec spec, NodeSpec node, String apiKey) {
+    List<Probe> p = new ArrayList<>();
+    p.add(Probe.of(PreflightProbes.SSH, "id -un && uname -n"));
+    p.add(Probe.of(UNITS, "for u in " + String.join(" ", units(spec, node)) + "; do echo \"$u $(systemctl is-active $u 2>/dev/null)\"; done"));
+    p.add(Probe.of(PreflightProbes.GPUS, PreflightProbes.NO_NVIDIA_SMI + dev.vllmraycluster.preflight.parse.GpuQuery.COMMAND));
+    p.add(Probe.of(PreflightProbes.GPU_APPS, PreflightProbes.gpuApps()));
+    if (node.role() != Role.HEAD) {
+      return p;
+    }
+    String head = node.address();
+    p.add(Probe.of(RAY, "if [ \"$(id -u)\" = 0 ]; then r='runuser -u " + GpuNode.SERVICE_USER + " --'; else r='sudo -n -u "
+        + GpuNode.SERVICE_USER + "'; fi; $r " + spec.software().venvPath() + "/bin/ray status --address " + head + ":"
+        + spec.ray().gcsPort()).withTimeout(Duration.ofSeconds(60)));
+    String base = "http://" + head + ":" + spec.vllm().port();
+    p.add(Probe.of(HEALTH, "curl -sS -m 10 -o /dev/null -w '%{http_code}' " + base + "/health"));
+    String auth = apiKey == null ? "" : "-H @- ";
+    String stdin = apiKey == null ? null : "Authorization: Bearer " + apiKey + "\n";
+    p.add(new Probe(MODELS, "curl -sS -m 10 " + auth + "-w '\\n%{http_code}' " + base + "/v1/models", stdin,
+        Probe.DEFAULT_TIMEOUT));
+    String body = "{\"model\": \"" + spec.model().servedModelName() + "\", \"max_tokens\": 16, \"messages\":"
+        + " [{\"role\": \"user\", \"content\": \"Say hello (vllm-ray-cluster verify).\"}]}";
+    p.add(new Probe(CHAT, "curl -sS -m 120 " + auth + "-H 'Content-Type: application/json' -d '" + body
+        + "' -w '\\n%{http_code}' " + base + "/v1/chat/completions", stdin, Duration.ofSeconds(130)));
+    return p;
+  }
+
+  /** An HTTP answer captured with {@code -w '\n%{http_code}'}: the body, then the code. */
+  public record Http(int code, String body) {
+    public static Http of(String output) {
+      String t = output.stripTrailing();
+      int nl = t.lastIndexOf('\n');
+      String last = nl < 0 ? t : t.substring(nl + 1);
+      try {
+        return new Http(Integer.parseInt(last.strip()), nl < 0 ? "" : t.substring(0, nl));
+      } catch (NumberFormatException e) {
+        return new Http(0, t);
+      }
+    }
+  }
+}
