@@ -1,5 +1,7 @@
 package dev.vllmraycluster.cli;
 
+import dev.vllmraycluster.preflight.Preflight;
+import dev.vllmraycluster.preflight.Verify;
 import java.io.PrintStream;
 import java.util.Arrays;
 
@@ -20,6 +22,8 @@ public final class Main {
       return switch (command) {
         case "synth" -> new SynthCommand(out, err).run(rest);
         case "validate" -> new ValidateCommand(out, err).run(rest);
+        case "preflight" -> new PreflightCommand(out, err).run(rest);
+        case "verify" -> new VerifyCommand(out, err).run(rest);
         case "help", "--help", "-h" -> {
           out.println(usage());
           yield ExitCodes.OK;
@@ -45,6 +49,15 @@ public final class Main {
         "\n",
         "usage: vllm-ray-cluster <command> [options]",
         "  synth                 synthesize every stacks/*.yaml (what cdktf.json runs)",
-        "  validate [FILE...]    check stack files (default: every stacks/*.yaml) and print warnings");
+        "  validate [FILE...]    check stack files (default: every stacks/*.yaml) and print warnings",
+        "  preflight STACK [--json] [--ignore=CHECK,...] [--connect-timeout=S]",
+        "                        read-only checks on every node before a deploy; exit 1 on a failure",
+        "                        checks: " + String.join(" ", Preflight.names(Preflight.CHECKS)),
+        "  verify STACK [--json] [--ignore=CHECK,...] [--connect-timeout=S]",
+        "                        after a deploy: units, ray status, /health, /v1/models, a chat completion",
+        "                        (key from the stack's vllm.api_key_env), GPU processes; exit 1 on a failure",
+        "                        checks: " + String.join(" ", Preflight.names(Verify.CHECKS)),
+        "  STACK is a stack file (stacks/NAME.yaml) or its NAME; a check named in --ignore (or all)",
+        "  is reported as a warning instead of a failure.");
   }
 }

@@ -1,0 +1,46 @@
+package dev.vllmraycluster.cli;
+
+import dev.vllmraycluster.node.ProjectLayout;
+import dev.vllmraycluster.preflight.Preflight;
+import dev.vllmraycluster.preflight.Report;
+import dev.vllmraycluster.preflight.ReportRenderer;
+import dev.vllmraycluster.preflight.ShellFactory;
+import dev.vllmraycluster.spec.StackLoader.Loaded;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code preflight STACK [--json] [--ignore=a,b]}: connects to every node at once and runs the
+ * named read-only checks; exit 1 when any check failed (and was not ignored), 2 on bad input.
+ */
+final class PreflightCommand {
+  private final PrintStream out;
+  private final PrintStream err;
+
+  PreflightCommand(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
+
+  int run(String[] args) {
+    CheckOptions opts = CheckOptions.parse("preflight", args, Preflight.names(Preflight.CHECKS), err);
+    if (opts == null) {
+      return ExitCodes.BAD_INPUT;
+    }
+    ProjectLayout layout = ProjectLayout.current();
+    Map<String, Loaded> stacks = Stacks.loadAll(layout.root(), List.of(opts.stackFile()), err);
+    if (stacks == null) {
+      return ExitCodes.BAD_INPUT;
+    }
+    Loaded loaded = stacks.values().iterator().next();
+    if (!opts.json()) {
+      out.println("preflight " + loaded.spec().name() + ": checking " + loaded.spec().nodes().size()
+          + " node(s) over SSH (read-only)...");
+      out.flush();
+    }
+    Report report = Preflight.run(loaded.spec(), ShellFactory.ssh(opts.connectTimeout())).ignoring(opts.ignore());
+    out.print(opts.json() ? ReportRenderer.json(report) : ReportRenderer.table(report));
+    return report.failed() ? ExitCodes.FAILED : ExitCodes.OK;
+  }
+}

@@ -1,0 +1,82 @@
+package dev.vllmraycluster.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * preflight and verify from the command line: arguments, exit codes, JSON. The node is this
+ * machine's loopback on a closed port, so SSH fails at once: no host is needed.
+ */
+class CheckCommandsTest {
+  @TempDir Path dir;
+
+  record Run(int code, String out, String err) {}
+
+  static Run main(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  Path closedPortStack() throws Exception {
+    Path file = dir.resolve("loop.yaml");
+    Files.writeString(file, """
+        nodes:
+          - {name: head, role: head, address: 127.0.0.1, ssh_port: 1, gpus: 1,
+             ssh_host_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFao4CFUvThOXVZG7HwxhpeByT1O0Qx4iiqvxnZwACXR"}
+        ssh: {user: root}
+        model: {huggingface_repo: deepseek-ai/deepseek-llm-7b-chat}
+        """);
+    return file;
+  }
+
+  @Test
+  void failsOnBadArguments() {
+    assertEquals(ExitCodes.BAD_INPUT, main("preflight").code());
+    Run unknown = main("preflight", "stacks/reference.yaml", "--ignore=gpu");
+    assertEquals(ExitCodes.BAD_INPUT, unknown.code());
+    assertTrue(unknown.err().contains("--ignore: unknown check 'gpu'; the checks are: ssh, os, gpus,"), unknown.err());
+    assertEquals(ExitCodes.BAD_INPUT, main("verify", "stacks/reference.yaml", "--fast").code());
+    assertEquals(ExitCodes.BAD_INPUT, main("preflight", dir.resolve("absent.yaml").toString()).code());
+    assertEquals(ExitCodes.BAD_INPUT, main("preflight", "a.yaml", "b.yaml").code());
+  }
+
+  @Test
+  void anUnreachableNodeFailsPreflightWithExitOne() throws Exception {
+    Run run = main("preflight", closedPortStack().toString(), "--json");
+    assertEquals(ExitCodes.FAILED, run.code(), run.err());
+    JsonNode json = new ObjectMapper().readTree(run.out());
+    assertEquals(false, json.get("passed").asBoolean());
+    JsonNode ssh = json.get("rows").get(0);
+    assertEquals("ssh", ssh.get("check").asText());
+    assertEquals("fail", ssh.get("status").asText());
+    assertTrue(ssh.get("message").asText().startsWith("root@127.0.0.1:1: cannot connect to 127.0.0.1:1"), ssh.get("message").asText());
+    assertTrue(ssh.get("fix").asText().contains("sshd listens on port 1"), ssh.get("fix").asText());
+  }
+
+  @Test
+  void ignoringTheFailedCheckPasses() throws Exception {
+    Run run = main("preflight", closedPortStack().toString(), "--ignore=ssh");
+    assertEquals(ExitCodes.OK, run.code(), run.out() + run.err());
+    assertTrue(run.out().contains("preflight loop: passed (0 failed, 1 warnings, 0 ok on 1 node); ignored: ssh"), run.out());
+  }
+
+  @Test
+  void verifyReportsTheSameWay() throws Exception {
+    Run run = main("verify", closedPortStack().toString());
+    assertEquals(ExitCodes.FAILED, run.code());
+    assertTrue(run.out().contains("head  ssh            fail"), run.out());
+    assertTrue(run.out().contains("api-from-here  warn"), run.out());
+  }
+}
