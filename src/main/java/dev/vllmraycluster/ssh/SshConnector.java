@@ -25,7 +25,14 @@ import net.schmizz.sshj.userauth.method.AuthPublickey;
  */
 public final class SshConnector {
   static {
-    // SSHJ logs through SLF4J; without a provider SLF4J prints a three-line notice on stderr.
+    quietLogging();
+  }
+
+  /**
+   * SSHJ logs through SLF4J; without a provider SLF4J prints a three-line notice on stderr. Called
+   * before the first SSHJ class loads.
+   */
+  static void quietLogging() {
     if (System.getProperty("slf4j.internal.verbosity") == null) {
       System.setProperty("slf4j.internal.verbosity", "ERROR");
     }
