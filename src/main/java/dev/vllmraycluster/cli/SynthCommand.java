@@ -5,7 +5,9 @@ import dev.vllmraycluster.cluster.ClusterStack;
 import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.StackLoader.Loaded;
 import java.io.PrintStream;
+import dev.vllmraycluster.spec.StackLoader;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -34,9 +36,14 @@ final class SynthCommand {
       err.println("synth stopped: nothing was written. Fix the stack files above and run it again.");
       return ExitCodes.BAD_INPUT;
     }
+    Map<String, Path> fileOf = new HashMap<>();
+    for (Path file : files) {
+      fileOf.put(StackLoader.stackName(file), file);
+    }
     App app = new App();
     for (Map.Entry<String, Loaded> e : stacks.entrySet()) {
-      new ClusterStack(app, e.getKey(), layout, e.getValue().spec());
+      // The stack file: local_checks runs preflight on it before the deploy touches a host.
+      new ClusterStack(app, e.getKey(), layout, e.getValue().spec(), fileOf.get(e.getKey()));
     }
     app.synth();
     out.println("synthesized " + String.join(", ", stacks.keySet()));

@@ -13,6 +13,8 @@ import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.ClusterSpec.HuggingFace;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
 import dev.vllmraycluster.spec.SecretRef;
+import dev.vllmraycluster.storage.ModelStore;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +29,16 @@ import software.constructs.Construct;
 public class ClusterStack extends TerraformStack {
   private final GpuCluster cluster;
 
+  /** A stack without a stack file (built in Java): the local checks cover the secrets only. */
   public ClusterStack(Construct scope, String id, ProjectLayout layout, ClusterSpec spec) {
+    this(scope, id, layout, spec, null);
+  }
+
+  /**
+   * @param stackFile the stack file {@code spec} was loaded from: {@code local_checks} runs
+   *     {@code bin/vllm-ray-cluster preflight} on it before the first SSH step; null for none
+   */
+  public ClusterStack(Construct scope, String id, ProjectLayout layout, ClusterSpec spec, Path stackFile) {
     super(scope, id);
     List<SecretRef> secrets = secrets(spec);
     for (SecretRef secret : secrets) {
@@ -47,7 +58,7 @@ public class ClusterStack extends TerraformStack {
                   .build());
       variable.addOverride("ephemeral", true);
     }
-    TerraformResource checks = localChecks(this, spec, secrets);
+    TerraformResource checks = localChecks(this, layout, spec, secrets, stackFile);
     this.cluster = new GpuCluster(this, "cluster", layout, spec, List.of(checks));
     outputs(spec);
   }
@@ -69,12 +80,25 @@ public class ClusterStack extends TerraformStack {
     return secrets;
   }
 
+  /** Set to 1 in the environment of {@code cdktf deploy}: the deploy does not run preflight. */
+  public static final String SKIP_PREFLIGHT_ENV = "VRC_SKIP_PREFLIGHT";
+  /** Check names (comma-separated) whose failures the deploy's preflight reports as warnings. */
+  public static final String PREFLIGHT_IGNORE_ENV = "VRC_PREFLIGHT_IGNORE";
+
   /**
    * Runs on the deploy machine before the first SSH connection: every secret the stack needs is
-   * set. Replaced when the set of secrets or nodes changes, so a no-change deploy stays no-change.
+   * set, then preflight on every node (unless {@value #SKIP_PREFLIGHT_ENV}=1); a failure stops
+   * the deploy before any host changes.
+   *
+   * <p>It runs again only when its triggers change, so a no-change deploy stays no-change:
+   * {@code secrets} and {@code nodes} (names), and {@code preflight}, a digest of what preflight
+   * checks the hosts against (node addresses, SSH targets and GPUs, the software pins, the model
+   * and its storage, the parallelism, the ports, the testing switches). A change of a vLLM tuning
+   * flag (gpu_memory_utilization, max_model_len, extra_args, ...) replaces only the vLLM service
+   * and does not re-run preflight; run {@code bin/vllm-ray-cluster preflight} by hand for those.
    */
   private static TerraformResource localChecks(
-      Construct scope, ClusterSpec spec, List<SecretRef> secrets) {
+      Construct scope, ProjectLayout layout, ClusterSpec spec, List<SecretRef> secrets, Path stackFile) {
     StringBuilder script = new StringBuilder("missing=''\n");
     for (SecretRef secret : secrets) {
       script
@@ -94,6 +118,9 @@ public class ClusterStack extends TerraformStack {
         .append("echo '[local/checks] secrets present: ")
         .append(secrets.isEmpty() ? "none needed" : String.join(" ", secrets.stream().map(SecretRef::environmentVariable).toList()))
         .append("'\n");
+    if (stackFile != null) {
+      script.append(preflightScript(layout, stackFile));
+    }
     TerraformResource checks =
         new TerraformResource(
             scope,
@@ -104,12 +131,51 @@ public class ClusterStack extends TerraformStack {
     triggers.put(
         "secrets", String.join(" ", secrets.stream().map(SecretRef::environmentVariable).toList()));
     triggers.put("nodes", String.join(" ", spec.nodes().stream().map(NodeSpec::name).toList()));
+    if (stackFile != null) {
+      triggers.put("preflight", preflightDigest(spec));
+    }
     checks.addOverride("triggers_replace", triggers);
     Map<String, Object> localExec = new LinkedHashMap<>();
     localExec.put("command", script.toString());
     localExec.put("interpreter", List.of("/bin/sh", "-c"));
     checks.addOverride("provisioner", List.of(Map.of("local-exec", localExec)));
     return checks;
+  }
+
+  static String preflightScript(ProjectLayout layout, Path stackFile) {
+    String cli = quote(layout.root().resolve("bin/vllm-ray-cluster").toString());
+    String file = quote(stackFile.toAbsolutePath().normalize().toString());
+    // Plain $VAR, not ${VAR:-}: OpenTofu would read "${" as its own interpolation.
+    return "if [ \"$" + SKIP_PREFLIGHT_ENV + "\" = 1 ]; then\n"
+        + "  echo '[local/checks] preflight skipped (" + SKIP_PREFLIGHT_ENV + "=1)'\n"
+        + "else\n"
+        + "  " + cli + " preflight " + file + " --ignore=\"$" + PREFLIGHT_IGNORE_ENV + "\" || {\n"
+        + "    echo '[local/checks] preflight failed: nothing was changed on the hosts. Fix what it reports,"
+        + " or ignore named checks (" + PREFLIGHT_IGNORE_ENV + "=check,...) or skip it (" + SKIP_PREFLIGHT_ENV
+        + "=1) at your own risk.' >&2\n"
+        + "    exit 1\n"
+        + "  }\n"
+        + "fi\n";
+  }
+
+  /** What preflight checks the hosts against; the tuning of the running service is left out. */
+  static String preflightDigest(ClusterSpec spec) {
+    StringBuilder sb = new StringBuilder();
+    for (NodeSpec n : spec.nodes()) {
+      sb.append("node ").append(n.name()).append(' ').append(n.role()).append(' ').append(n.address()).append(' ')
+          .append(n.ssh()).append(' ').append(n.gpus()).append(' ').append(n.networkInterface()).append('\n');
+    }
+    sb.append("software ").append(spec.software()).append('\n');
+    sb.append("model ").append(ModelStore.manifest(spec)).append(' ').append(spec.model().directoryName()).append('\n');
+    sb.append("storage ").append(spec.storage()).append('\n');
+    sb.append("parallel ").append(spec.vllm().tensorParallelSize()).append('x').append(spec.vllm().pipelineParallelSize()).append('\n');
+    sb.append("ports ").append(spec.ray()).append(' ').append(spec.vllm().port()).append('\n');
+    sb.append("testing ").append(spec.testing()).append('\n');
+    return ProjectLayout.digest(sb.toString()).substring(0, 16);
+  }
+
+  private static String quote(String s) {
+    return "'" + s.replace("'", "'\\''") + "'";
   }
 
   private void outputs(ClusterSpec spec) {
