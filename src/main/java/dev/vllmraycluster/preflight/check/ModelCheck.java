@@ -50,7 +50,7 @@ public final class ModelCheck extends NodeCheck {
       return ok(f, "mounts " + dir + " from " + server + " during the deploy" + stale);
     }
     if (spec.model().source() instanceof LocalDirectory local) {
-      String size = ctx.modelSize() == null ? "" : " (" + ctx.modelSize().gib() + " of weights)";
+      String size = ctx.modelSize() == null ? "" : " (" + Bytes.human(ctx.modelSize().bytes()) + " of weights)";
       return ok(f, "not here yet" + stale + ": the deploy uploads " + local.path() + size + " to " + dir);
     }
     HuggingFace hf = (HuggingFace) spec.model().source();

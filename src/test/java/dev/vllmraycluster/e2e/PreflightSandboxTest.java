@@ -1,0 +1,382 @@
+package dev.vllmraycluster.e2e;
+
+import static dev.vllmraycluster.e2e.Sandbox.assertContains;
+import static dev.vllmraycluster.e2e.Sandbox.run;
+import static dev.vllmraycluster.e2e.Sandbox.step;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vllmraycluster.TestStacks;
+import dev.vllmraycluster.preflight.Preflight;
+import dev.vllmraycluster.preflight.Report;
+import dev.vllmraycluster.preflight.ReportRenderer;
+import dev.vllmraycluster.preflight.Row;
+import dev.vllmraycluster.preflight.ShellFactory;
+import dev.vllmraycluster.preflight.Status;
+import dev.vllmraycluster.spec.ClusterSpec;
+import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
+import dev.vllmraycluster.spec.StackLoader;
+import dev.vllmraycluster.ssh.CommandResult;
+import dev.vllmraycluster.ssh.RemoteShell;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Preflight and verify on sandbox hosts, for real over SSH: the sandbox stack passes (its
+ * logical GPUs as warnings); a wrong address, a missing Python, GPUs declared but absent, more
+ * GPUs declared than nvidia-smi lists, an unreachable node and an unknown host key each fail;
+ * ssh-agent works; a deploy of a failing stack applies nothing; a deploy runs preflight, then
+ * verify passes. Uses the running sandbox when stacks/sandbox.yaml exists, else brings one up
+ * (and down again). Needs root.
+ */
+@Tag("e2e")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PreflightSandboxTest {
+  static final Path STACK = Sandbox.ROOT.resolve("stacks/sandbox.yaml");
+  static final Path BAD_STACK = Sandbox.ROOT.resolve("stacks/pfbad.yaml");
+  static final Duration CLI_TIMEOUT = Duration.ofMinutes(3);
+  static final Duration DEPLOY_TIMEOUT = Duration.ofMinutes(25);
+  static final String H200 = "src/test/resources/fixtures/gpu-host-h200x2/";
+
+  final String apiKey = "e2e-" + UUID.randomUUID();
+  @TempDir Path dir;
+  boolean startedSandbox;
+  boolean deployedHere;
+  String yaml;
+  ClusterSpec spec;
+
+  @BeforeAll
+  void sandbox() throws IOException {
+    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn)");
+    if (!Files.isRegularFile(STACK)) {
+      step("sandbox up 3");
+      run(Duration.ofMinutes(15), "sandbox/sandbox", "up", "3").ok("sandbox up 3");
+      startedSandbox = true;
+    } else {
+      step("using the running sandbox (" + STACK + ")");
+    }
+    yaml = Files.readString(STACK);
+    spec = new StackLoader(Sandbox.ROOT).load(STACK).spec();
+    assertTrue(spec.testing().logicalGpus(), "the sandbox stack declares testing.logical_gpus");
+  }
+
+  @AfterAll
+  void cleanUp() throws IOException {
+    Files.deleteIfExists(BAD_STACK);
+    for (String f : List.of("terraform.pfbad.tfstate", "terraform.pfbad.tfstate.backup")) {
+      Files.deleteIfExists(Sandbox.ROOT.resolve(f));
+    }
+    if (deployedHere) {
+      step("cdktf destroy sandbox (deployed by this test)");
+      cdktf("destroy", "sandbox", "--auto-approve").ok("cdktf destroy");
+    }
+    if (startedSandbox && !"1".equals(System.getenv("VRC_KEEP_SANDBOX"))) {
+      step("sandbox down");
+      run(Duration.ofMinutes(3), "sandbox/sandbox", "down").ok("sandbox down");
+    }
+  }
+
+  @Test
+  @Order(1)
+  void sandboxPassesWithLogicalGpusAsWarnings() throws IOException {
+    step("preflight stacks/sandbox.yaml");
+    Sandbox.Result r = cli(Map.of(), "preflight", STACK.toString());
+    assertEquals(0, r.exitCode(), r.output());
+    JsonNode json = json(cli(Map.of(), "preflight", STACK.toString(), "--json"));
+    assertTrue(json.get("passed").asBoolean());
+    for (NodeSpec n : spec.nodes()) {
+      assertEquals("warn", status(json, n.name(), "gpus"), n.name());
+      for (String check : List.of("ssh", "os", "python", "address", "reach", "ports", "clock", "model", "versions", "disk")) {
+        assertEquals("ok", status(json, n.name(), check), n.name() + " " + check + ": " + row(json, n.name(), check));
+      }
+    }
+  }
+
+  @Test
+  @Order(2)
+  void failsOnAnAddressThatIsNotTheHosts() throws IOException {
+    NodeSpec head = spec.head();
+    String wrong = head.address().replaceAll("\\.\\d+$", ".99");
+    JsonNode json = preflightOf("wrongaddr", yaml.replaceFirst(
+        "address: " + Pattern.quote(head.address()) + "\n", "address: " + wrong + "\n    ssh_host: " + head.address() + "\n"), 1);
+    JsonNode address = row(json, "head", "address");
+    assertEquals("fail", address.get("status").asText());
+    assertContains(address.get("message").asText(), wrong + " (nodes[0].address) is not an address of this host", "address");
+    assertContains(address.get("fix").asText(), "(" + head.address() + ")", "the fix names the host's address");
+  }
+
+  @Test
+  @Order(3)
+  void failsOnAMissingPython() throws IOException {
+    JsonNode json = preflightOf("nopython", yaml.replaceFirst("python: python3\\.\\d+", "python: python3.9"), 1);
+    for (NodeSpec n : spec.nodes()) {
+      JsonNode python = row(json, n.name(), "python");
+      assertEquals("fail", python.get("status").asText());
+      assertContains(python.get("message").asText(), "python3.9 not found (software.python); python3 here: Python 3.", n.name());
+    }
+  }
+
+  @Test
+  @Order(4)
+  void failsOnGpusDeclaredButAbsent() throws IOException {
+    JsonNode json = preflightOf("nogpus", withoutTesting(yaml), 1);
+    for (NodeSpec n : spec.nodes()) {
+      JsonNode gpus = row(json, n.name(), "gpus");
+      assertEquals("fail", gpus.get("status").asText());
+      assertContains(gpus.get("message").asText(), "nvidia-smi not found: no NVIDIA driver on this host", n.name());
+    }
+  }
+
+  /**
+   * A stand-in nvidia-smi on worker1 prints what a real 2 × H200 host printed (the fixtures); the
+   * stack declares 4 GPUs there.
+   */
+  @Test
+  @Order(5)
+  void failsOnMoreGpusThanNvidiaSmiLists() throws Exception {
+    NodeSpec worker = spec.nodes().get(1);
+    try (RemoteShell shell = ShellFactory.ssh(Duration.ofSeconds(10)).open(worker)) {
+      CommandResult installed = shell.run("cat > /usr/local/bin/nvidia-smi && chmod 755 /usr/local/bin/nvidia-smi",
+          fakeNvidiaSmi(), Duration.ofSeconds(20));
+      assertTrue(installed.ok(), installed.toString());
+      try {
+        String variant = withoutTesting(yaml).replaceFirst(
+            "(?<entry>- name: " + worker.name() + "\n    address: [0-9.]+\n    gpus: )\\d+", "${entry}4");
+        JsonNode json = preflightOf("moregpus", variant, 1);
+        JsonNode gpus = row(json, worker.name(), "gpus");
+        assertEquals("fail", gpus.get("status").asText());
+        assertEquals("nodes[1].gpus is 4 but nvidia-smi lists 2 (2 × NVIDIA H200)", gpus.get("message").asText());
+        assertEquals("ok", status(json, worker.name(), "driver"), row(json, worker.name(), "driver").toString());
+      } finally {
+        shell.run("rm -f /usr/local/bin/nvidia-smi", Duration.ofSeconds(20));
+      }
+    }
+  }
+
+  @Test
+  @Order(6)
+  void anUnreachableNodeDoesNotStopTheOthers() throws IOException {
+    String missing = spec.head().address().replaceAll("\\.\\d+$", ".98");
+    String variant = yaml.replaceFirst("\nssh:\n", "\n  - name: ghost\n    address: " + missing + "\n    gpus: 1\nssh:\n");
+    long started = System.nanoTime();
+    JsonNode json = preflightOf("ghost", variant, 1);
+    JsonNode ssh = row(json, "ghost", "ssh");
+    assertEquals("fail", ssh.get("status").asText());
+    assertContains(ssh.get("message").asText(), "no other check ran on this node", "ghost");
+    for (NodeSpec n : spec.nodes()) {
+      assertEquals("ok", status(json, n.name(), "ssh"));
+      assertEquals("fail", status(json, n.name(), "reach"), "nobody reaches " + missing);
+      assertEquals("ok", status(json, n.name(), "ports"));
+    }
+    assertTrue(System.nanoTime() - started < Duration.ofSeconds(90).toNanos(), "the nodes are checked in parallel");
+  }
+
+  @Test
+  @Order(7)
+  void logsInWithSshAgentWhenTheStackHasNoKeyFile() throws Exception {
+    String variant = yaml.replaceFirst("\n  private_key_path: .*\n", "\n");
+    Path socket = dir.resolve("agent.sock");
+    Process agent = new ProcessBuilder("ssh-agent", "-D", "-a", socket.toString()).redirectErrorStream(true).start();
+    try {
+      for (int i = 0; i < 50 && !Files.exists(socket); i++) {
+        Thread.sleep(100);
+      }
+      Sandbox.Result add = run(Duration.ofSeconds(20), Map.of("SSH_AUTH_SOCK", socket.toString()), false,
+          "ssh-add", spec.head().ssh().privateKeyPath());
+      assertEquals(0, add.exitCode(), add.output());
+      Path file = write("agent", variant);
+      Sandbox.Result r = cli(Map.of("SSH_AUTH_SOCK", socket.toString()), "preflight", file.toString(), "--json");
+      assertEquals(0, r.exitCode(), r.output());
+      assertEquals("ok", status(json(r), "head", "ssh"));
+    } finally {
+      agent.destroy();
+      agent.waitFor(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  @Order(8)
+  void refusesAHostKeyThatIsNeitherPinnedNorKnown() throws IOException {
+    String variant = yaml.replaceAll("\n    ssh_host_key: .*", "");
+    ClusterSpec unpinned = TestStacks.load(dir, "unpinned", variant).spec();
+    String home = System.getProperty("user.home");
+    try {
+      System.setProperty("user.home", dir.resolve("home").toString());
+      Report report = Preflight.run(unpinned, ShellFactory.ssh(Duration.ofSeconds(10)));
+      Row ssh = report.rows().stream().filter(r -> r.node().equals("head") && r.check().equals("ssh")).findFirst().orElseThrow();
+      assertEquals(Status.FAIL, ssh.status(), ReportRenderer.table(report));
+      assertContains(ssh.message(), "is unknown: not pinned in the stack and not in known_hosts", "unknown key");
+      assertContains(ssh.fix(), "ssh-keyscan -t ed25519 -p 22 " + spec.head().ssh().host(), "fix");
+
+      Path known = Files.createDirectories(dir.resolve("home/.ssh")).resolve("known_hosts");
+      StringBuilder lines = new StringBuilder();
+      for (NodeSpec n : spec.nodes()) {
+        lines.append(n.ssh().host()).append(' ').append(n.ssh().hostKey()).append('\n');
+      }
+      Files.writeString(known, lines.toString());
+      Report known2 = Preflight.run(unpinned, ShellFactory.ssh(Duration.ofSeconds(10)));
+      assertTrue(known2.rows().stream().filter(r -> r.check().equals("ssh")).allMatch(r -> r.status() == Status.OK),
+          ReportRenderer.table(known2));
+    } finally {
+      System.setProperty("user.home", home);
+    }
+  }
+
+  @Test
+  @Order(9)
+  void aDeployOfAFailingStackAppliesNothing() throws IOException {
+    NodeSpec head = spec.head();
+    String wrong = head.address().replaceAll("\\.\\d+$", ".99");
+    Files.writeString(BAD_STACK, yaml.replaceFirst(
+        "address: " + Pattern.quote(head.address()) + "\n", "address: " + wrong + "\n    ssh_host: " + head.address() + "\n"));
+    step("cdktf deploy pfbad (head address " + wrong + ", not on the host)");
+    Sandbox.Result r = cdktf("deploy", "pfbad", "--auto-approve");
+    assertNotEquals(0, r.exitCode(), "the deploy must fail");
+    assertContains(r.output(), "preflight pfbad: FAILED", "preflight ran inside the deploy");
+    assertContains(r.output(), "[local/checks] preflight failed: nothing was changed on the hosts", "the deploy says why");
+    assertFalse(r.output().contains("_bootstrap: Creating..."), "no host step started");
+    // At most local_checks itself, tainted by its failed provisioner: no host step.
+    Path state = Sandbox.ROOT.resolve("terraform.pfbad.tfstate");
+    if (Files.exists(state)) {
+      for (JsonNode resource : TestStacks.JSON.readTree(Files.readString(state)).path("resources")) {
+        assertEquals("local_checks", resource.path("name").asText(), "a host step is in the state: " + resource);
+        assertEquals("tainted", resource.path("instances").path(0).path("status").asText(), resource.toString());
+      }
+    }
+  }
+
+  @Test
+  @Order(10)
+  void aDeployRunsPreflightThenVerifyPasses() throws IOException {
+    boolean wasDeployed = deployed();
+    step("cdktf deploy sandbox (runs preflight first)");
+    Sandbox.Result deploy = cdktf("deploy", "sandbox", "--auto-approve");
+    assertEquals(0, deploy.exitCode(), Sandbox.tail(deploy.output(), 4000));
+    deployedHere = !wasDeployed;
+    if (!wasDeployed) {
+      assertContains(deploy.output(), "preflight sandbox: passed", "preflight ran before the first host step");
+    }
+
+    step("verify stacks/sandbox.yaml");
+    Sandbox.Result verify = cli(Map.of("TF_VAR_vllm_api_key", apiKey), "verify", STACK.toString());
+    assertEquals(0, verify.exitCode(), verify.output());
+    assertContains(verify.output(), "ray            ok     " + spec.nodes().size() + "/" + spec.nodes().size() + " nodes alive", "ray status");
+    assertFalse(verify.output().contains(apiKey), "verify printed the API key");
+    JsonNode json = json(cli(Map.of("TF_VAR_vllm_api_key", apiKey), "verify", STACK.toString(), "--json"));
+    for (String check : List.of("units", "ray", "health", "models", "chat")) {
+      assertEquals("ok", status(json, "head", check), check + ": " + row(json, "head", check));
+    }
+
+    step("verify without the key: /v1 refuses");
+    Sandbox.Result noKey = cli(Map.of(), "verify", STACK.toString(), "--json");
+    assertEquals(1, noKey.exitCode(), noKey.output());
+    assertEquals("fail", status(json(noKey), "head", "models"));
+
+    step("a second deploy changes nothing and does not run preflight again");
+    Sandbox.Result again = cdktf("deploy", "sandbox", "--auto-approve");
+    assertEquals(0, again.exitCode(), Sandbox.tail(again.output(), 4000));
+    assertFalse(again.output().contains("preflight sandbox:"), "local_checks re-ran on a no-change deploy");
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private boolean deployed() throws IOException {
+    Path state = Sandbox.ROOT.resolve("terraform.sandbox.tfstate");
+    return Files.exists(state) && TestStacks.JSON.readTree(Files.readString(state)).path("resources").size() > 0;
+  }
+
+  private JsonNode preflightOf(String name, String variantYaml, int expectedExit) throws IOException {
+    step("preflight " + name);
+    Path file = write(name, variantYaml);
+    Sandbox.Result r = cli(Map.of(), "preflight", file.toString(), "--json");
+    assertEquals(expectedExit, r.exitCode(), r.output());
+    return json(r);
+  }
+
+  private Path write(String name, String content) throws IOException {
+    Path file = dir.resolve(name + ".yaml");
+    Files.writeString(file, content);
+    return file;
+  }
+
+  private static String withoutTesting(String yaml) {
+    String out = yaml.replaceAll("(?m)^testing:\\n(  .*\\n?)*", "");
+    assertFalse(out.contains("logical_gpus"), out);
+    return out;
+  }
+
+  private Sandbox.Result cli(Map<String, String> env, String... args) {
+    String[] command = new String[args.length + 1];
+    command[0] = "bin/vllm-ray-cluster";
+    System.arraycopy(args, 0, command, 1, args.length);
+    Map<String, String> e = new HashMap<>(env);
+    e.putIfAbsent("SSH_AUTH_SOCK", "");
+    return run(CLI_TIMEOUT, e, true, command);
+  }
+
+  private Sandbox.Result cdktf(String... args) {
+    String[] command = new String[args.length + 1];
+    command[0] = "node_modules/.bin/cdktf";
+    System.arraycopy(args, 0, command, 1, args.length);
+    return run(DEPLOY_TIMEOUT, Map.of("TF_VAR_vllm_api_key", apiKey), true, command);
+  }
+
+  /** The JSON report in a run's output (after any warnings the stack loader printed). */
+  private static JsonNode json(Sandbox.Result r) throws IOException {
+    Matcher m = Pattern.compile("(?s)\\{\\s*\"command\".*").matcher(r.output());
+    assertTrue(m.find(), "no JSON report in:\n" + r.output());
+    return TestStacks.JSON.readTree(m.group());
+  }
+
+  private static JsonNode row(JsonNode json, String node, String check) {
+    for (JsonNode r : json.get("rows")) {
+      if (r.get("node").asText().equals(node) && r.get("check").asText().equals(check)) {
+        return r;
+      }
+    }
+    throw new AssertionError("no row " + node + "/" + check + " in " + json);
+  }
+
+  private static String status(JsonNode json, String node, String check) {
+    return row(json, node, check).get("status").asText();
+  }
+
+  /** nvidia-smi as a 2 × H200 host answered (the captured fixtures), for the queries preflight makes. */
+  private static String fakeNvidiaSmi() throws IOException {
+    return "#!/bin/sh\n# Stand-in written by PreflightSandboxTest: prints what a real 2 x H200 host printed.\n"
+        + "case \"$*\" in\n"
+        + "  --query-gpu=*) cat <<'EOF'\n" + fixture("query-gpu.noheader-nounits.txt") + "EOF\n;;\n"
+        + "  --query-compute-apps=*) ;;\n"
+        + "  'topo -m') cat <<'EOF'\n" + fixture("nvidia-smi-topo-m.txt") + "EOF\n;;\n"
+        + "  '') cat <<'EOF'\n" + fixture("nvidia-smi.idle.txt") + "EOF\n;;\n"
+        + "  *) echo \"stand-in nvidia-smi: unsupported: $*\" >&2; exit 2 ;;\n"
+        + "esac\n";
+  }
+
+  private static String fixture(String name) throws IOException {
+    String text = Files.readString(Sandbox.ROOT.resolve(H200 + name));
+    return text.substring(text.indexOf('\n') + 1);
+  }
+}
