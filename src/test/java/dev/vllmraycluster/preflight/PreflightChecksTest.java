@@ -59,6 +59,18 @@ class PreflightChecksTest {
   }
 
   @Test
+  void freshSandboxHostsPassBeforeTheFirstDeploy() {
+    ClusterSpec spec = spec(Fixtures.sandboxStack(true));
+    Report report = Preflight.evaluate(spec, Fixtures.facts(spec, "sandbox-bookworm/preflight-fresh"));
+    assertFalse(report.failed(), ReportRenderer.table(report));
+    assertEquals("free: 6379 10001 8265 9001 52365 52366 6380 6381 6382 6383", row(report, "head", "ports").message());
+    assertTrue(row(report, "worker2", "versions").message().startsWith("no venv at /opt/vllm_env yet"));
+    assertTrue(row(report, "worker1", "model").message().startsWith("not here yet: the deploy uploads "), row(report, "worker1", "model").message());
+    assertEquals("reaches head 10.215.0.11, worker1 10.215.0.12", row(report, "worker2", "reach").message());
+    assertTrue(row(report, "head", "disk").message().contains("venv /opt/vllm_env ~10.0 GiB"), row(report, "head", "disk").message());
+  }
+
+  @Test
   void failsOnHostsWithoutGpusUnlessTheStackSaysTheyAreLogical() {
     ClusterSpec spec = spec(Fixtures.sandboxStack(false));
     Report report = Preflight.evaluate(spec, Fixtures.facts(spec, DEPLOYED));
