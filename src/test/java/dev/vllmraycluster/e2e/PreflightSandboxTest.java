@@ -252,7 +252,12 @@ class PreflightSandboxTest {
     Files.writeString(BAD_STACK, yaml.replaceFirst(
         "address: " + Pattern.quote(head.address()) + "\n", "address: " + wrong + "\n    ssh_host: " + head.address() + "\n"));
     step("cdktf deploy pfbad (head address " + wrong + ", not on the host)");
-    Sandbox.Result r = cdktf("deploy", "pfbad", "--auto-approve");
+    Sandbox.Result r;
+    try {
+      r = cdktf("deploy", "pfbad", "--auto-approve");
+    } finally {
+      Files.deleteIfExists(BAD_STACK); // later synths must not carry it
+    }
     assertNotEquals(0, r.exitCode(), "the deploy must fail");
     assertContains(r.output(), "preflight pfbad: FAILED", "preflight ran inside the deploy");
     assertContains(r.output(), "[local/checks] preflight failed: nothing was changed on the hosts", "the deploy says why");
