@@ -93,7 +93,8 @@ install_component() {
     rm -rf "${VRC_MODULES:?}/$dir"
     mv "$VRC_MODULES/.$dir.new" "$VRC_MODULES/$dir"
   done
-  [[ ! -d "$stage/secrets" ]] || install -d -m 0700 -o root -g root "$VRC_SECRETS"
+  # 0711: nobody else lists it; the service user reaches only a secret it owns (the Ray token).
+  [[ ! -d "$stage/secrets" ]] || install -d -m 0711 -o root -g root "$VRC_SECRETS"
   for src in "$stage/$component.env" "$stage/$component.args" "$stage/secrets"/*; do
     [[ -f "$src" ]] || continue
     if [[ "$src" == "$stage/secrets/"* ]]; then

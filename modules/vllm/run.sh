@@ -15,6 +15,9 @@ readonly ARGS_FILE="$VRC_ETC/vllm.args"
 main() {
   local i args=()
   : "${VENV_PATH:?VENV_PATH is not set (EnvironmentFile=/etc/vllm-ray-cluster/vllm.env)}"
+  if [[ "${RAY_AUTH_MODE:-disabled}" == token ]]; then
+    export RAY_AUTH_MODE RAY_AUTH_TOKEN_PATH=/etc/vllm-ray-cluster/secrets/ray-token
+  fi
   if [[ -n "${NETWORK_INTERFACE:-}" ]]; then
     export NCCL_SOCKET_IFNAME="$NETWORK_INTERFACE" GLOO_SOCKET_IFNAME="$NETWORK_INTERFACE"
   fi

@@ -61,6 +61,9 @@ public class ClusterStack extends TerraformStack {
     if (spec.vllm().apiKey() != null) {
       secrets.add(spec.vllm().apiKey());
     }
+    if (spec.ray().authToken() != null && !secrets.contains(spec.ray().authToken())) {
+      secrets.add(spec.ray().authToken());
+    }
     if (spec.model().source() instanceof HuggingFace hf
         && hf.token() != null
         && !secrets.contains(hf.token())) {
@@ -87,8 +90,9 @@ public class ClusterStack extends TerraformStack {
     script
         .append("if [ -n \"$missing\" ]; then\n")
         .append("  echo \"[local/checks] not set in the environment of cdktf deploy:$missing.")
-        .append(" Export each (e.g. export TF_VAR_vllm_api_key=<the key clients will send>),")
-        .append(" or turn the secret off in the stack (vllm.require_api_key: false).\" >&2\n")
+        .append(" Export each (e.g. export TF_VAR_vllm_api_key=<the key clients will send>,")
+        .append(" TF_VAR_ray_auth_token=<a long random string>), or turn the secret off in the stack")
+        .append(" (vllm.require_api_key: false, ray.require_auth_token: false).\" >&2\n")
         .append("  exit 1\n")
         .append("fi\n")
         .append("echo '[local/checks] secrets present: ")

@@ -130,7 +130,10 @@ public record ClusterSpec(
     }
   }
 
-  /** Ray ports are pinned so that the firewall can name every one of them. */
+  /**
+   * Ray ports are pinned so that the firewall can name every one of them. {@code authToken} null
+   * means Ray's token authentication is off (Ray before 2.52, or turned off: flagged).
+   */
   public record RaySpec(
       int gcsPort,
       int clientServerPort,
@@ -146,7 +149,8 @@ public record ClusterSpec(
       int minWorkerPort,
       int maxWorkerPort,
       String tempDir,
-      int readinessTimeoutSeconds) {}
+      int readinessTimeoutSeconds,
+      SecretRef authToken) {}
 
   /** The OpenAI-compatible server on the head. {@code apiKey} null means no key (flagged). */
   public record VllmSpec(

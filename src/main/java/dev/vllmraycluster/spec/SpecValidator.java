@@ -41,9 +41,12 @@ import java.util.regex.Pattern;
  * problems before failing, so a user fixes a stack in one pass.
  */
 public final class SpecValidator {
-  public static final String DEFAULT_RAY_VERSION = "2.47.1";
+  public static final String DEFAULT_RAY_VERSION = "2.60.0";
   public static final String DEFAULT_VLLM_VERSION = "0.9.2";
   public static final String DEFAULT_API_KEY_ENV = "TF_VAR_vllm_api_key";
+  public static final String DEFAULT_RAY_TOKEN_ENV = "TF_VAR_ray_auth_token";
+  /** The first Ray release with token authentication (RAY_AUTH_MODE=token). */
+  static final int[] RAY_TOKEN_AUTH_SINCE = {2, 52};
 
   private static final Pattern NODE_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,30}");
   private static final Pattern IPV4 =
@@ -97,7 +100,7 @@ public final class SpecValidator {
     SoftwareSpec software = software(raw.software());
     ModelSpec model = model(raw.model());
     StorageSpec storage = storage(raw.storage());
-    RaySpec ray = ray(raw.ray());
+    RaySpec ray = ray(raw.ray(), software.rayVersion());
     VllmSpec vllm = vllm(raw.vllm(), nodes);
     failIfProblems(source);
     ClusterSpec spec = new ClusterSpec(name, nodes, network, software, model, storage, ray, vllm);
@@ -430,8 +433,8 @@ public final class SpecValidator {
 
   // ---------------------------------------------------------------- ray
 
-  private RaySpec ray(RayEntry e) {
-    RayEntry r = e == null ? new RayEntry(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null) : e;
+  private RaySpec ray(RayEntry e, String rayVersion) {
+    RayEntry r = e == null ? new RayEntry(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null) : e;
     String host = text(r.dashboardHost(), "127.0.0.1");
     if (!IPV4.matcher(host).matches()) {
       problem("ray.dashboard_host", "'" + host + "' is not an IPv4 address", "127.0.0.1 (default, reach it through an SSH tunnel) or the head's address");
@@ -439,6 +442,7 @@ public final class SpecValidator {
       warnings.add("ray.dashboard_host: 0.0.0.0 exposes the Ray dashboard and Jobs API on every interface of the head: whoever reaches it runs code on the cluster (CVE-2023-48022); the firewall still limits it to the cluster and network.dashboard_allowed_networks");
     }
     int timeout = r.readinessTimeoutSeconds() == null ? 180 : bounded("ray.readiness_timeout_seconds", r.readinessTimeoutSeconds(), 10, 3600);
+    SecretRef token = rayToken(r, rayVersion);
     return new RaySpec(
         port("ray.gcs_port", r.gcsPort(), 6379),
         port("ray.client_server_port", r.clientServerPort(), 10001),
@@ -454,7 +458,48 @@ public final class SpecValidator {
         port("ray.min_worker_port", r.minWorkerPort(), 10002),
         port("ray.max_worker_port", r.maxWorkerPort(), 19999),
         absPath("ray.temp_dir", text(r.tempDir(), "/tmp/ray")),
-        timeout);
+        timeout,
+        token);
+  }
+
+  /** Token authentication: on by default where the pinned Ray has it (2.52 and later). */
+  private SecretRef rayToken(RayEntry r, String rayVersion) {
+    boolean supported = atLeast(rayVersion, RAY_TOKEN_AUTH_SINCE);
+    boolean asked = r.requireAuthToken() == null || r.requireAuthToken();
+    if (!asked) {
+      if (r.authTokenEnv() != null) {
+        problem("ray.auth_token_env", "set while ray.require_auth_token is false", "remove one of them");
+      }
+      warnings.add("ray.require_auth_token: false: Ray's GCS, dashboard and Jobs API accept requests without a token; only the firewall keeps outsiders from running code on the cluster");
+      return null;
+    }
+    if (!supported) {
+      if (r.requireAuthToken() != null || r.authTokenEnv() != null) {
+        problem("ray.require_auth_token", "Ray " + rayVersion + " has no token authentication (it came in Ray 2.52)",
+            "pin software.ray_version 2.52.0 or later, or set ray.require_auth_token: false");
+      } else {
+        warnings.add("software.ray_version " + rayVersion + " has no token authentication (Ray 2.52+): only the firewall keeps outsiders from Ray's ports");
+      }
+      return null;
+    }
+    return secret("ray.auth_token_env", text(r.authTokenEnv(), DEFAULT_RAY_TOKEN_ENV));
+  }
+
+  /** True when a version's leading numbers are at least {@code min} (2.60.0 ≥ 2.52). */
+  static boolean atLeast(String version, int[] min) {
+    String[] parts = version.split("[^0-9]+");
+    for (int i = 0; i < min.length; i++) {
+      int have;
+      try {
+        have = i < parts.length ? Integer.parseInt(parts[i]) : 0;
+      } catch (NumberFormatException e) {
+        return false;
+      }
+      if (have != min[i]) {
+        return have > min[i];
+      }
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- vllm

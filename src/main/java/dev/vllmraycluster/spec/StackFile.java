@@ -81,7 +81,9 @@ public record StackFile(
       Integer minWorkerPort,
       Integer maxWorkerPort,
       String tempDir,
-      Integer readinessTimeoutSeconds) {}
+      Integer readinessTimeoutSeconds,
+      Boolean requireAuthToken,
+      String authTokenEnv) {}
 
   public record VllmEntry(
       Integer port,

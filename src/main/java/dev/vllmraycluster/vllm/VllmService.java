@@ -86,6 +86,7 @@ public class VllmService extends HostStep {
             .put("API_PORT", v.port())
             .put("SERVED_MODEL_NAME", cluster.model().servedModelName())
             .put("REQUIRE_API_KEY", v.apiKey() != null)
+            .put("RAY_AUTH_MODE", cluster.ray().authToken() == null ? "disabled" : "token")
             .put("READINESS_TIMEOUT_SECONDS", v.readinessTimeoutSeconds())
             .build(),
         args(cluster),

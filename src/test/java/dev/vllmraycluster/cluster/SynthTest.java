@@ -124,6 +124,27 @@ class SynthTest {
   }
 
   @Test
+  void rayTokenReachesEveryRayNodeOnlyThroughAnEphemeralVariable() {
+    JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
+    assertTrue(json.at("/variable/ray_auth_token/ephemeral").asBoolean());
+    for (String ray : List.of("head_ray", "worker1_ray", "worker2_ray")) {
+      JsonNode r = resource(json, ray);
+      assertEquals("token", r.at("/input/config/RAY_AUTH_MODE").asText(), ray);
+      boolean uploaded = false;
+      for (JsonNode p : r.get("provisioner")) {
+        if (p.at("/file/destination").asText().endsWith("/secrets/ray-token")) {
+          assertEquals("${var.ray_auth_token}", p.at("/file/content").asText());
+          uploaded = true;
+        }
+      }
+      assertTrue(uploaded, ray + " uploads the token");
+    }
+    assertEquals("token", resource(json, "head_vllm").at("/input/config/RAY_AUTH_MODE").asText());
+    String checks = resource(json, "local_checks").at("/provisioner/0/local-exec/command").asText();
+    assertTrue(checks.contains("test -n \"$TF_VAR_ray_auth_token\""), checks);
+  }
+
+  @Test
   void firewallProtectsRayPortsAndOpensTheApiOnlyToClients() {
     JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
     JsonNode head = resource(json, "head_firewall").at("/input/config");

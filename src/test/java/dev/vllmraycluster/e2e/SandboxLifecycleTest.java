@@ -47,9 +47,12 @@ class SandboxLifecycleTest {
   static final Path STACK = Sandbox.ROOT.resolve("stacks/sandbox.yaml");
   static final Duration DEPLOY_TIMEOUT = Duration.ofMinutes(25);
 
-  /** A key made for this run; never written anywhere by the test. */
-  final String apiKey = "e2e-" + UUID.randomUUID();
-  final Map<String, String> deployEnv = Map.of("TF_VAR_vllm_api_key", apiKey);
+  /** Secrets made for this run; the test searches files, processes and journals for them. */
+  final String apiKey = "e2e-key-" + UUID.randomUUID();
+  final String rayToken = "e2e-ray-" + UUID.randomUUID();
+  final Map<String, String> deployEnv = Map.of("TF_VAR_vllm_api_key", apiKey, "TF_VAR_ray_auth_token", rayToken);
+  static final String RAY_STATUS = "RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH=/etc/vllm-ray-cluster/secrets/ray-token "
+      + "/opt/vllm_env/bin/ray status --address " + HEAD_IP + ":6379";
 
   @RegisterExtension
   final TestWatcher journalsOnFailure =
@@ -64,8 +67,8 @@ class SandboxLifecycleTest {
   @BeforeAll
   void sandboxUp() {
     assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn); run it as root");
-    step("sandbox up 3");
-    run(Duration.ofMinutes(15), "sandbox/sandbox", "up", "3").ok("sandbox up 3");
+    step("sandbox up 3 --outsider (a host on the bridge that is not in the cluster)");
+    run(Duration.ofMinutes(15), "sandbox/sandbox", "up", "3", "--outsider").ok("sandbox up 3");
     assertTrue(Files.isRegularFile(STACK), "sandbox up writes " + STACK);
   }
 
@@ -94,7 +97,7 @@ class SandboxLifecycleTest {
 
     step("ray status: 3 nodes, the declared GPUs");
     String status = Sandbox.waitFor("3 Ray nodes", Duration.ofSeconds(90),
-        () -> on("head", "sudo -u vllm-ray /opt/vllm_env/bin/ray status --address " + HEAD_IP + ":6379 2>&1"),
+        () -> on("head", RAY_STATUS + " 2>&1"),
         r -> r.exitCode() == 0 && r.output().split(" node_", -1).length - 1 == 3);
     System.out.println(status);
     assertTrue(status.matches("(?s).*/3\\.0 GPU.*"), "3 logical GPUs declared:\n" + status);
@@ -124,6 +127,45 @@ class SandboxLifecycleTest {
 
   @Test
   @Order(2)
+  void secureByDefault() {
+    step("Ray refuses a client without the token");
+    Sandbox.Result noToken = on("head", "timeout 60 /opt/vllm_env/bin/ray status --address " + HEAD_IP + ":6379 2>&1");
+    assertNotEquals(0, noToken.exitCode(), "ray status without the token must fail:\n" + noToken.output());
+
+    step("from a host outside the cluster: Ray's ports and the API are dropped, SSH is not");
+    String workerPort = onOk("head", "ss -ltnH | awk '{print $4}' | sed 's/.*://' | sort -un "
+        + "| awk '$1 >= 10002 && $1 <= 19999' | head -n 1").strip();
+    assertFalse(workerPort.isEmpty(), "a Ray worker listens on a port in 10002-19999");
+    for (String port : List.of("6379", "10001", "52365", workerPort, "9001")) {
+      // A listener exists: a cluster node connects...
+      onOk("worker1", "timeout 5 bash -c '</dev/tcp/" + HEAD_IP + "/" + port + "'");
+      // ...and the outsider's SYN is dropped (a timeout, not a refusal).
+      Sandbox.Result outside = on("outsider", "timeout 4 bash -c '</dev/tcp/" + HEAD_IP + "/" + port + "'");
+      assertEquals(124, outside.exitCode(), "port " + port + " from the outsider: " + outside.output());
+    }
+    Sandbox.Result dashboard = on("outsider", "timeout 4 bash -c '</dev/tcp/" + HEAD_IP + "/8265'");
+    assertNotEquals(0, dashboard.exitCode(), "the dashboard from the outsider");
+    onOk("head", "ss -ltnH | grep -q '127.0.0.1:8265'");
+    onOk("outsider", "timeout 5 bash -c '</dev/tcp/" + HEAD_IP + "/22'");
+
+    step("no secret in cdktf.out, the state, processes, journals or staging directories");
+    String files = onDeployMachine("grep -rlF -e '" + apiKey + "' -e '" + rayToken + "' cdktf.out terraform.sandbox.tfstate* 2>/dev/null || true");
+    assertEquals("", files.strip(), "files holding a secret");
+    for (String host : HOSTS) {
+      // The patterns reach grep through a pipe, base64-encoded on the command line, so that the
+      // search itself never shows a secret in ps or /proc.
+      String patterns = java.util.Base64.getEncoder().encodeToString((apiKey + "\n" + rayToken + "\n").getBytes());
+      String leaks = onOk(host, "{ ps -eo args; journalctl --no-pager -o cat; cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '; } "
+          + "| grep -cF -f <(echo " + patterns + " | base64 -d) || true");
+      assertEquals("0", leaks.strip(), host + ": lines with a secret in ps/journal/cmdline");
+      onOk(host, "test ! -e /tmp/vrc-stage-root || [ -z \"$(ls -A /tmp/vrc-stage-root)\" ]");
+    }
+    onOk("head", "stat -c '%a %U' /etc/vllm-ray-cluster/secrets/vllm.env | grep -qx '600 root'");
+    onOk("head", "stat -c '%a %U' /etc/vllm-ray-cluster/secrets/ray-token | grep -qx '400 vllm-ray'");
+  }
+
+  @Test
+  @Order(3)
   void secondDeployPlansNoChanges() {
     step("plan after the deploy (cdktf synth, tofu plan): no changes");
     assertEquals(Map.of(), plannedChanges(), "a second plan");
@@ -133,7 +175,7 @@ class SandboxLifecycleTest {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void changingAVllmFlagReplacesOnlyVllmAndRayKeepsRunning() throws IOException {
     String headRayPid = mainPid("head", "vrc-ray-head");
     String workerRayPid = mainPid("worker1", "vrc-ray-worker");
@@ -157,7 +199,7 @@ class SandboxLifecycleTest {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void destroyLeavesTheHostsCleanButKeepsTheModel() {
     step("cdktf destroy sandbox");
     cdktf("destroy", "sandbox", "--auto-approve").ok("cdktf destroy");

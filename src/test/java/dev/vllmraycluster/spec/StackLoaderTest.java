@@ -272,6 +272,24 @@ class StackLoaderTest {
   }
 
   @Test
+  void turnsRayTokenAuthOnWhereThePinnedRaySupportsIt() {
+    ClusterSpec current = TestStacks.load(dir, "cur", TestStacks.cluster(1, 1, "")).spec();
+    assertEquals("TF_VAR_ray_auth_token", current.ray().authToken().environmentVariable());
+    StackLoader.Loaded old = TestStacks.load(dir, "old", TestStacks.cluster(1, 1, "") + "software: {ray_version: 2.47.1}\n");
+    assertNull(old.spec().ray().authToken());
+    assertTrue(old.warnings().stream().anyMatch(w -> w.contains("no token authentication")), old.warnings().toString());
+    SpecException asked = fails(TestStacks.cluster(1, 1, "") + "software: {ray_version: 2.47.1}\nray: {require_auth_token: true}\n");
+    assertEquals("ray.require_auth_token", asked.problems().get(0).path());
+    assertTrue(asked.problems().get(0).fix().contains("2.52.0 or later"), asked.getMessage());
+    StackLoader.Loaded off = TestStacks.load(dir, "off", TestStacks.cluster(1, 1, "") + "ray: {require_auth_token: false}\n");
+    assertNull(off.spec().ray().authToken());
+    assertTrue(off.warnings().stream().anyMatch(w -> w.contains("without a token")), off.warnings().toString());
+    assertTrue(SpecValidator.atLeast("2.52.0", SpecValidator.RAY_TOKEN_AUTH_SINCE));
+    assertTrue(SpecValidator.atLeast("3.0", SpecValidator.RAY_TOKEN_AUTH_SINCE));
+    assertFalse(SpecValidator.atLeast("2.9.3", SpecValidator.RAY_TOKEN_AUTH_SINCE));
+  }
+
+  @Test
   void failsOnUnusableFileName() {
     SpecException e = fails("Bad_Name", TestStacks.cluster(1, 1, ""));
     assertEquals("(file name)", e.problems().get(0).path());
