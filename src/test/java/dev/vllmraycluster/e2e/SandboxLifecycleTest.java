@@ -131,6 +131,7 @@ class SandboxLifecycleTest {
     step("Ray refuses a client without the token");
     Sandbox.Result noToken = on("head", "timeout 60 /opt/vllm_env/bin/ray status --address " + HEAD_IP + ":6379 2>&1");
     assertNotEquals(0, noToken.exitCode(), "ray status without the token must fail:\n" + noToken.output());
+    assertContains(noToken.output(), "InvalidAuthToken", "Ray's own refusal");
 
     step("from a host outside the cluster: Ray's ports and the API are dropped, SSH is not");
     String workerPort = onOk("head", "ss -ltnH | awk '{print $4}' | sed 's/.*://' | sort -un "
