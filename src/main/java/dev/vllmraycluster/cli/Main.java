@@ -44,7 +44,7 @@ public final class Main {
     return String.join(
         "\n",
         "usage: vllm-ray-cluster <command> [options]",
-        "  synth                 synthesize every stacks/*.yaml (what cdktf.json runs)",
+        "  synth [--outdir DIR]  synthesize every stacks/*.yaml (what cdktf.json runs)",
         "  validate [FILE...]    check stack files (default: every stacks/*.yaml) and print warnings");
   }
 }

@@ -1,6 +1,7 @@
 package dev.vllmraycluster.cli;
 
 import com.hashicorp.cdktf.App;
+import com.hashicorp.cdktf.AppConfig;
 import dev.vllmraycluster.cluster.ClusterStack;
 import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.StackLoader.Loaded;
@@ -23,6 +24,15 @@ final class SynthCommand {
   }
 
   int run(String[] args) {
+    String outdir = null;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--outdir") && i + 1 < args.length) {
+        outdir = args[++i];
+      } else if (!args[i].equals("--verbose")) {
+        err.println("error: synth takes no argument '" + args[i] + "' (options: --outdir DIR)");
+        return ExitCodes.BAD_INPUT;
+      }
+    }
     ProjectLayout layout = ProjectLayout.current();
     List<Path> files = Stacks.files(layout.root(), List.of());
     if (files.isEmpty()) {
@@ -34,7 +44,8 @@ final class SynthCommand {
       err.println("synth stopped: nothing was written. Fix the stack files above and run it again.");
       return ExitCodes.BAD_INPUT;
     }
-    App app = new App();
+    // Default: CDKTF_OUTDIR (set by the cdktf CLI), else cdktf.out.
+    App app = outdir == null ? new App() : new App(AppConfig.builder().outdir(outdir).build());
     for (Map.Entry<String, Loaded> e : stacks.entrySet()) {
       new ClusterStack(app, e.getKey(), layout, e.getValue().spec());
     }
