@@ -274,6 +274,24 @@ dump_journal() {
   journalctl -u "$1" -n 50 --no-pager >&2 || true
 }
 
+# service_env: for ExecStart= wrappers, the environment Ray and vLLM read: the Ray token's path when
+# token auth is on, and the NIC for NCCL/Gloo when the stack names one.
+service_env() {
+  if [[ "${RAY_AUTH_MODE:-disabled}" == token ]]; then
+    export RAY_AUTH_MODE RAY_AUTH_TOKEN_PATH="$VRC_SECRETS/ray-token"
+  fi
+  if [[ -n "${NETWORK_INTERFACE:-}" ]]; then
+    export NCCL_SOCKET_IFNAME="$NETWORK_INTERFACE" GLOO_SOCKET_IFNAME="$NETWORK_INTERFACE"
+  fi
+}
+
+# read_args FILE: the non-empty lines of FILE into the array SERVICE_ARGS.
+read_args() {
+  local i
+  mapfile -t SERVICE_ARGS <"$1"
+  for i in "${!SERVICE_ARGS[@]}"; do [[ -n "${SERVICE_ARGS[i]}" ]] || unset 'SERVICE_ARGS[i]'; done
+}
+
 # supervise COMMAND...: run COMMAND as a child, forward SIGTERM to it, and exit 0 when it ends
 # after a SIGTERM (a requested stop), else with its status. For ExecStart= wrappers: Ray exits 1
 # after a SIGTERM shutdown by design, which would leave every stopped unit "failed".
