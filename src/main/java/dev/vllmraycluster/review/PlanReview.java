@@ -31,7 +31,7 @@ public final class PlanReview {
 
   static final String NOT_CLEANED =
       "OpenTofu does not run the destroy-time provisioners of resources removed from the"
-          + " configuration (checked with OpenTofu 1.12.6), so remove.sh does not run on it";
+          + " configuration (checked with OpenTofu 1.12.6): their remove.sh does not run";
 
   private static final List<String> COMPONENT_ORDER =
       List.of("firewall", "bootstrap", "model-store", "ray", "vllm");
@@ -517,28 +517,31 @@ public final class PlanReview {
         !after.equals(before)));
   }
 
+  /**
+   * A model store whose remove.sh deletes the model: the server or copy side (never an NFS client)
+   * with {@code DELETE_ON_DESTROY=true}, replaced or destroyed while it is still in the stack.
+   * Re-made stores that keep their data are an expected part of e.g. adding a worker (the export
+   * lists the new client): they are a note, not a risk.
+   */
   private void modelStoreRisks(List<Risk> risks) {
     for (Step s : steps("model-store")) {
-      if (!s.action().removesOld() || s.removedFromConfiguration() || s.before() == null) {
+      if (!deletesModel(s)) {
         continue;
       }
       Part b = s.before();
-      String dir = b.config("MODEL_DIR").orElse("the model directory");
-      boolean deletes = "true".equals(b.config("DELETE_ON_DESTROY").orElse("false"));
-      String what = s.action() == Action.REPLACE ? "replaced" : "destroyed";
-      if (deletes) {
-        risks.add(new Risk(Level.HIGH, "Model store on `" + b.node() + "` " + what + " with its data",
-            "`DELETE_ON_DESTROY=true`: remove.sh deletes " + code(dir)
-                + (s.action() == Action.REPLACE ? ", and apply.sh fetches or uploads it again." : "."),
-            true));
-      } else {
-        risks.add(new Risk(Level.WARN, "Model store on `" + b.node() + "` " + what,
-            "The data in " + code(dir) + " is kept (`DELETE_ON_DESTROY=false`), but "
-                + ("nfs_server".equals(b.config("STORE_ROLE").orElse("")) ? "the NFS export goes away and comes back: every worker remounts and vLLM restarts."
-                    : "its mount or copy is re-made and vLLM restarts."),
-            true));
-      }
+      risks.add(new Risk(Level.HIGH,
+          "Model store on `" + b.node() + "` " + (s.action() == Action.REPLACE ? "replaced" : "destroyed") + " with its data",
+          "`DELETE_ON_DESTROY=true`: remove.sh deletes " + code(b.config("MODEL_DIR").orElse("the model directory"))
+              + (s.action() == Action.REPLACE ? ", and apply.sh fetches or uploads it again before vLLM can start." : "."),
+          true));
     }
+  }
+
+  private static boolean deletesModel(Step s) {
+    Part b = s.before();
+    return s.action().removesOld() && s.action() != Action.FORGET && !s.removedFromConfiguration() && b != null
+        && !"nfs_client".equals(b.config("STORE_ROLE").orElse(""))
+        && "true".equals(b.config("DELETE_ON_DESTROY").orElse("false"));
   }
 
   private void parallelismRisk(List<Risk> risks) {
@@ -706,7 +709,8 @@ public final class PlanReview {
           .map(n -> "`" + n + "` new").collect(Collectors.joining(", "));
       md.append("| ").append(cell(e.getKey())).append(" | Ray").append(e.getKey().contains("2049") ? ", NFS" : "")
           .append(" | ").append(nodes.stream().map(n -> "`" + n + "`").collect(Collectors.joining(", ")))
-          .append(" | nobody (cluster only) | ").append(plan.priorStateEmpty() ? "new" : prior).append(" |\n");
+          .append(" | nobody (cluster only) | ").append(plan.priorStateEmpty() ? "new" : prior.isEmpty() ? "unchanged" : prior)
+          .append(" |\n");
     }
     String clusterAfter = headFw.flatMap(p -> p.config("CLUSTER_ADDRESSES")).orElse("");
     String clusterBefore = head("firewall", false).flatMap(p -> p.config("CLUSTER_ADDRESSES")).orElse(null);
@@ -776,7 +780,9 @@ public final class PlanReview {
 
   private void renderOutputs(StringBuilder md) {
     List<Plan.OutputChange> changed = plan.outputs().stream()
-        .filter(o -> o.action() != Action.NO_OP && !plan.priorStateEmpty()).toList();
+        .filter(o -> o.action() != Action.NO_OP && !plan.priorStateEmpty())
+        .filter(o -> !o.name().equals("nodes")) // the node tables say it
+        .toList();
     if (changed.isEmpty()) {
       return;
     }
@@ -793,6 +799,12 @@ public final class PlanReview {
     if (vllm.isPresent() && vllm.get().action() == Action.REPLACE) {
       notes.add("vLLM restarts: the API answers 503 or refuses connections until the model is loaded again (apply waits up to "
           + vllm.get().after().config("READINESS_TIMEOUT_SECONDS").orElse("?") + " s for `/health`).");
+    }
+    List<Step> remade = steps("model-store").stream()
+        .filter(x -> x.action() == Action.REPLACE && !deletesModel(x)).toList();
+    if (!remade.isEmpty()) {
+      notes.add("Model stores re-made, their data kept (" + names(remade) + "): the NFS export and the"
+          + " workers' mounts (or the copies) go away and come back during the apply.");
     }
     Optional<Step> rayHead = step("ray", "head");
     if (rayHead.isPresent() && rayHead.get().action() == Action.REPLACE) {
