@@ -250,6 +250,8 @@ public final class PlanReview {
       String a = after.config().get(k);
       if (!Objects.equals(a, b)) {
         out.add(change("`" + k + "`", b, a));
+      } else if (Part.SENSITIVE.equals(a)) {
+        out.add("`" + k + "` (sensitive: not shown, may have changed)");
       }
     }
     Map<String, String> fb = Args.flags(before.args());

@@ -192,6 +192,17 @@ class PlanReviewTofuTest {
   }
 
   @Test
+  void aRayWorkerReplacedWhileVllmKeepsServingIsFlagged() {
+    // -replace of one Ray worker: its digest does not change, so vLLM is not restarted with it.
+    ClusterSpec spec = load("forced", TestStacks.cluster(2, 1, ""));
+    PlanReview review = new RealPlans(dir).review(spec, spec, "-replace=terraform_data.worker1_ray");
+    assertEquals(Map.of("worker1_ray", Action.REPLACE), changed(review.plan()));
+    String md = review.markdown();
+    assertTrue(md.contains("- **high**: Ray on `worker1` goes away while vLLM keeps serving."), md);
+    assertTrue(line(md, "worker1_ray").contains("replacement requested (`-replace`)"), md);
+  }
+
+  @Test
   void noSecretEverReachesTheReview() throws IOException {
     RealPlans plans = new RealPlans(dir);
     Map<String, String> env = Map.of("TF_VAR_vllm_api_key", TEST_KEY);
