@@ -80,6 +80,9 @@ public class ClusterStack extends TerraformStack {
           new S3Backend(
               stack,
               S3BackendConfig.builder().bucket(s3.bucket()).key(s3.key()).region(s3.region()).build());
+      // State locking by a lock object next to the state (S3 conditional writes, OpenTofu 1.10+),
+      // so that two deploys of one stack cannot interleave; no DynamoDB table needed.
+      backend.addOverride("use_lockfile", true);
       if (s3.endpoint() != null) {
         // An S3-compatible store: its own endpoint, path-style addressing, and none of AWS's
         // account, region or instance-metadata look-ups. OpenTofu 1.12 names these

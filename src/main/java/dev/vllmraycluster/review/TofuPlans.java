@@ -72,9 +72,12 @@ public final class TofuPlans {
    * @param env the environment the deploy runs with (e.g. the API key variable); never printed
    */
   public static PlanReview planAndReview(Path projectRoot, String stack, Map<String, String> env) {
-    Path stackDir = projectRoot.resolve("cdktf.out/stacks").resolve(stack);
-    String json = planJson(binary(projectRoot), stackDir, env);
-    return new PlanReview(PlanParser.parse(json), stack, List.of());
+    return planAndReview(binary(projectRoot), projectRoot.resolve("cdktf.out/stacks").resolve(stack), stack, env);
+  }
+
+  /** The same for a stack directory anywhere, with a given OpenTofu binary. */
+  public static PlanReview planAndReview(String tofu, Path stackDir, String stack, Map<String, String> env) {
+    return new PlanReview(PlanParser.parse(planJson(tofu, stackDir, env)), stack, List.of());
   }
 
   static String run(String tofu, Path dir, Map<String, String> env, String... args) {

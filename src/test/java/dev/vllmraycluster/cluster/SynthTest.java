@@ -227,6 +227,7 @@ class SynthTest {
     assertEquals("vllm-ray-cluster/aws.tfstate", aws.at("/s3/key").asText());
     assertEquals("eu-west-1", aws.at("/s3/region").asText());
     assertTrue(aws.at("/s3/endpoints").isMissingNode(), aws.toString());
+    assertTrue(aws.at("/s3/use_lockfile").asBoolean(), "two deploys of one stack cannot interleave: " + aws);
     JsonNode minio = TestStacks.synth(TestStacks.load(dir, "minio", TestStacks.cluster(1, 1, "")
         + "state: {backend: s3, bucket: vrc-state, key: a/b.tfstate, region: us-east-1, endpoint: 'http://10.0.0.5:9000'}\n").spec())
         .at("/terraform/backend/s3");

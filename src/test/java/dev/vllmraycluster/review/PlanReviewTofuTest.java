@@ -9,6 +9,7 @@ import dev.vllmraycluster.cli.Main;
 import dev.vllmraycluster.review.Plan.Action;
 import dev.vllmraycluster.review.Plan.Step;
 import dev.vllmraycluster.spec.ClusterSpec;
+import dev.vllmraycluster.tofu.Tofu;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -153,6 +154,20 @@ class PlanReviewTofuTest {
     assertTrue(md.contains("**No changes.**"), md);
     assertFalse(md.contains("Planned against an empty state"), md);
     assertFalse(md.contains("**replace**") || md.contains("**create**"), md);
+  }
+
+  @Test
+  void planAndReviewOfADeployedStackSaysNoChanges() {
+    // What the e2e tier calls on the sandbox after a deploy (there against the real state).
+    RealPlans plans = new RealPlans(dir);
+    ClusterSpec spec = TestStacks.loadReference().spec();
+    plans.applyWithoutProvisioners(plans.synth(spec));
+    Path stackDir = plans.synth(spec);
+    PlanReview review = TofuPlans.planAndReview(Tofu.binary().toString(), stackDir, "reference", Map.of("TF_VAR_vllm_api_key", TEST_KEY));
+    assertTrue(review.summary().noChanges(), review.summary().toString());
+    assertTrue(review.markdown().contains("**No changes.**"), review.markdown());
+    assertFalse(review.markdown().contains(TEST_KEY));
+    assertFalse(Files.exists(stackDir.resolve("plan-review.tfplan")), "the plan file is not left behind");
   }
 
   @Test
