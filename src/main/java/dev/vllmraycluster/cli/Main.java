@@ -20,6 +20,7 @@ public final class Main {
       return switch (command) {
         case "synth" -> new SynthCommand(out, err).run(rest);
         case "validate" -> new ValidateCommand(out, err).run(rest);
+        case "plan-review" -> new PlanReviewCommand(out, err).run(rest);
         case "help", "--help", "-h" -> {
           out.println(usage());
           yield ExitCodes.OK;
@@ -45,6 +46,7 @@ public final class Main {
         "\n",
         "usage: vllm-ray-cluster <command> [options]",
         "  synth [--outdir DIR]  synthesize every stacks/*.yaml (what cdktf.json runs)",
-        "  validate [FILE...]    check stack files (default: every stacks/*.yaml) and print warnings");
+        "  validate [FILE...]    check stack files (default: every stacks/*.yaml) and print warnings",
+        PlanReviewCommand.usage());
   }
 }

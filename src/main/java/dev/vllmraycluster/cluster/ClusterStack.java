@@ -1,6 +1,10 @@
 package dev.vllmraycluster.cluster;
 
 import com.hashicorp.cdktf.ITerraformDependable;
+import com.hashicorp.cdktf.LocalBackend;
+import com.hashicorp.cdktf.LocalBackendConfig;
+import com.hashicorp.cdktf.S3Backend;
+import com.hashicorp.cdktf.S3BackendConfig;
 import com.hashicorp.cdktf.TerraformOutput;
 import com.hashicorp.cdktf.TerraformOutputConfig;
 import com.hashicorp.cdktf.TerraformResource;
@@ -11,7 +15,10 @@ import com.hashicorp.cdktf.TerraformVariableConfig;
 import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.ClusterSpec.HuggingFace;
+import dev.vllmraycluster.spec.ClusterSpec.LocalState;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
+import dev.vllmraycluster.spec.ClusterSpec.S3State;
+import dev.vllmraycluster.spec.ClusterSpec.StateSpec;
 import dev.vllmraycluster.spec.SecretRef;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,14 +28,17 @@ import software.constructs.Construct;
 
 /**
  * One deployment: the {@link GpuCluster}, the ephemeral variables its secrets arrive through, a
- * local check that runs before any SSH, and the outputs a user needs (API URL, dashboard access,
- * served model name, nodes).
+ * local check that runs before any SSH, the outputs a user needs (API URL, dashboard access,
+ * served model name, nodes), and the state backend the stack declares ({@code state:}; without
+ * one, CDKTF's default local file {@code terraform.<stack>.tfstate}, and Java callers may add any
+ * of CDKTF's backend classes to the stack themselves).
  */
 public class ClusterStack extends TerraformStack {
   private final GpuCluster cluster;
 
   public ClusterStack(Construct scope, String id, ProjectLayout layout, ClusterSpec spec) {
     super(scope, id);
+    backend(this, spec.state());
     List<SecretRef> secrets = secrets(spec);
     for (SecretRef secret : secrets) {
       TerraformVariable variable =
@@ -54,6 +64,37 @@ public class ClusterStack extends TerraformStack {
 
   public GpuCluster cluster() {
     return cluster;
+  }
+
+  /**
+   * The declared backend. The default adds none, so CDKTF's own default (a local file named after
+   * the stack in the project root) stays exactly what it was.
+   */
+  private static void backend(TerraformStack stack, StateSpec state) {
+    if (state instanceof LocalState local) {
+      if (local.path() != null) {
+        new LocalBackend(stack, LocalBackendConfig.builder().path(local.path()).build());
+      }
+    } else if (state instanceof S3State s3) {
+      S3Backend backend =
+          new S3Backend(
+              stack,
+              S3BackendConfig.builder().bucket(s3.bucket()).key(s3.key()).region(s3.region()).build());
+      // State locking by a lock object next to the state (S3 conditional writes, OpenTofu 1.10+),
+      // so that two deploys of one stack cannot interleave; no DynamoDB table needed.
+      backend.addOverride("use_lockfile", true);
+      if (s3.endpoint() != null) {
+        // An S3-compatible store: its own endpoint, path-style addressing, and none of AWS's
+        // account, region or instance-metadata look-ups. OpenTofu 1.12 names these
+        // endpoints.s3 / use_path_style (CDKTF 0.19's endpoint / force_path_style are deprecated).
+        backend.addOverride("endpoints", Map.of("s3", s3.endpoint()));
+        backend.addOverride("use_path_style", true);
+        backend.addOverride("skip_credentials_validation", true);
+        backend.addOverride("skip_region_validation", true);
+        backend.addOverride("skip_requesting_account_id", true);
+        backend.addOverride("skip_metadata_api_check", true);
+      }
+    }
   }
 
   static List<SecretRef> secrets(ClusterSpec spec) {

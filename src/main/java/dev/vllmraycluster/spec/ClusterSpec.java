@@ -15,10 +15,25 @@ public record ClusterSpec(
     ModelSpec model,
     StorageSpec storage,
     RaySpec ray,
-    VllmSpec vllm) {
+    VllmSpec vllm,
+    StateSpec state) {
 
   public ClusterSpec {
     nodes = List.copyOf(nodes);
+    state = state == null ? StateSpec.DEFAULT : state;
+  }
+
+  /** A cluster whose state stays where CDKTF puts it by default (see {@link StateSpec#DEFAULT}). */
+  public ClusterSpec(
+      String name,
+      List<NodeSpec> nodes,
+      NetworkSpec network,
+      SoftwareSpec software,
+      ModelSpec model,
+      StorageSpec storage,
+      RaySpec ray,
+      VllmSpec vllm) {
+    this(name, nodes, network, software, model, storage, ray, vllm, StateSpec.DEFAULT);
   }
 
   public NodeSpec head() {
@@ -67,17 +82,52 @@ public record ClusterSpec(
   }
 
   /**
+   * The link between the nodes that tensor parallelism talks over. Declared by the stack so that
+   * a tensor-parallel group spanning nodes is a choice and not an accident; {@code null} in
+   * {@link NetworkSpec} means not declared (treated as plain Ethernet).
+   */
+  public enum Interconnect {
+    /** TCP over Ethernet: fine for pipeline parallelism across nodes, slow for tensor parallelism. */
+    ETHERNET,
+    /** InfiniBand (NCCL over RDMA). */
+    INFINIBAND,
+    /** RDMA over Converged Ethernet. */
+    ROCE,
+    /** A multi-node NVLink domain (NVLink switch). */
+    NVLINK;
+
+    public String yamlName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** Fast enough for a tensor-parallel group that spans nodes. */
+    public boolean fast() {
+      return this != ETHERNET;
+    }
+  }
+
+  /**
    * Who may reach what. {@code clusterCidr} may be null (then only the node addresses count as
-   * the cluster).
+   * the cluster); {@code interconnect} may be null (not declared).
    */
   public record NetworkSpec(
       String clusterCidr,
       List<String> apiAllowedNetworks,
       List<String> dashboardAllowedNetworks,
-      FirewallBackend firewallBackend) {
+      FirewallBackend firewallBackend,
+      Interconnect interconnect) {
     public NetworkSpec {
       apiAllowedNetworks = List.copyOf(apiAllowedNetworks);
       dashboardAllowedNetworks = List.copyOf(dashboardAllowedNetworks);
+    }
+
+    /** Networks without a declared interconnect. */
+    public NetworkSpec(
+        String clusterCidr,
+        List<String> apiAllowedNetworks,
+        List<String> dashboardAllowedNetworks,
+        FirewallBackend firewallBackend) {
+      this(clusterCidr, apiAllowedNetworks, dashboardAllowedNetworks, firewallBackend, null);
     }
   }
 
@@ -172,4 +222,23 @@ public record ClusterSpec(
       return tensorParallelSize * pipelineParallelSize;
     }
   }
+
+  /**
+   * Where OpenTofu keeps the stack's state. Credentials are never part of it: the S3 backend
+   * reads them from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, or a profile).
+   */
+  public sealed interface StateSpec permits LocalState, S3State {
+    /** CDKTF's default: {@code terraform.<stack>.tfstate} in the project root. */
+    StateSpec DEFAULT = new LocalState(null);
+  }
+
+  /** A state file on the deploy machine; {@code path} null means CDKTF's default path. */
+  public record LocalState(String path) implements StateSpec {}
+
+  /**
+   * An S3 bucket, on AWS ({@code endpoint} null) or any S3-compatible store (MinIO, Ceph RGW,
+   * Garage...: {@code endpoint} set, addressed path-style).
+   */
+  public record S3State(String bucket, String key, String region, String endpoint)
+      implements StateSpec {}
 }

@@ -2,7 +2,9 @@ package dev.vllmraycluster.spec;
 
 import dev.vllmraycluster.spec.ClusterSpec.FirewallBackend;
 import dev.vllmraycluster.spec.ClusterSpec.HuggingFace;
+import dev.vllmraycluster.spec.ClusterSpec.Interconnect;
 import dev.vllmraycluster.spec.ClusterSpec.LocalDirectory;
+import dev.vllmraycluster.spec.ClusterSpec.LocalState;
 import dev.vllmraycluster.spec.ClusterSpec.ModelSource;
 import dev.vllmraycluster.spec.ClusterSpec.ModelSpec;
 import dev.vllmraycluster.spec.ClusterSpec.NetworkSpec;
@@ -10,8 +12,10 @@ import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
 import dev.vllmraycluster.spec.ClusterSpec.OsFamily;
 import dev.vllmraycluster.spec.ClusterSpec.RaySpec;
 import dev.vllmraycluster.spec.ClusterSpec.Role;
+import dev.vllmraycluster.spec.ClusterSpec.S3State;
 import dev.vllmraycluster.spec.ClusterSpec.SoftwareSpec;
 import dev.vllmraycluster.spec.ClusterSpec.SshSpec;
+import dev.vllmraycluster.spec.ClusterSpec.StateSpec;
 import dev.vllmraycluster.spec.ClusterSpec.StorageMode;
 import dev.vllmraycluster.spec.ClusterSpec.StorageSpec;
 import dev.vllmraycluster.spec.ClusterSpec.VllmSpec;
@@ -21,6 +25,7 @@ import dev.vllmraycluster.spec.StackFile.NodeEntry;
 import dev.vllmraycluster.spec.StackFile.RayEntry;
 import dev.vllmraycluster.spec.StackFile.SoftwareEntry;
 import dev.vllmraycluster.spec.StackFile.SshEntry;
+import dev.vllmraycluster.spec.StackFile.StateEntry;
 import dev.vllmraycluster.spec.StackFile.StorageEntry;
 import dev.vllmraycluster.spec.StackFile.VllmEntry;
 import java.nio.file.Files;
@@ -67,6 +72,9 @@ public final class SpecValidator {
   private static final Pattern INTERFACE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,14}");
   private static final Pattern MOUNT_OPTIONS = Pattern.compile("[A-Za-z0-9_=.,-]+");
   private static final Pattern SAFE_ARG = Pattern.compile("[A-Za-z0-9._:/=,+@%{}\\[\\]\" -]*");
+  private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
+  private static final Pattern STATE_KEY = Pattern.compile("[A-Za-z0-9._-][A-Za-z0-9._/-]{0,1023}");
+  private static final Pattern REGION = Pattern.compile("[a-z0-9][a-z0-9-]{0,49}");
   private static final Set<String> DTYPES =
       Set.of("auto", "half", "float16", "bfloat16", "float", "float32");
 
@@ -102,8 +110,9 @@ public final class SpecValidator {
     StorageSpec storage = storage(raw.storage());
     RaySpec ray = ray(raw.ray(), software.rayVersion());
     VllmSpec vllm = vllm(raw.vllm(), nodes);
+    StateSpec state = state(raw.state(), name);
     failIfProblems(source);
-    ClusterSpec spec = new ClusterSpec(name, nodes, network, software, model, storage, ray, vllm);
+    ClusterSpec spec = new ClusterSpec(name, nodes, network, software, model, storage, ray, vllm, state);
     crossChecks(spec);
     failIfProblems(source);
     return new StackLoader.Loaded(spec, List.copyOf(warnings));
@@ -248,13 +257,15 @@ public final class SpecValidator {
   // ---------------------------------------------------------------- network
 
   private NetworkSpec network(NetworkEntry e) {
-    NetworkEntry n = e == null ? new NetworkEntry(null, null, null, null) : e;
+    NetworkEntry n = e == null ? new NetworkEntry(null, null, null, null, null) : e;
     String cidr = n.clusterCidr() == null ? null : cidr("network.cluster_cidr", n.clusterCidr());
     List<String> api = cidrs("network.api_allowed_networks", n.apiAllowedNetworks());
     List<String> dashboard = cidrs("network.dashboard_allowed_networks", n.dashboardAllowedNetworks());
     FirewallBackend backend = n.firewallBackend() == null ? FirewallBackend.AUTO
         : enumValue("network.firewall_backend", n.firewallBackend(), FirewallBackend.class, FirewallBackend.AUTO);
-    return new NetworkSpec(cidr, api, dashboard, backend);
+    Interconnect interconnect = n.interconnect() == null ? null
+        : enumValue("network.interconnect", n.interconnect(), Interconnect.class, null);
+    return new NetworkSpec(cidr, api, dashboard, backend, interconnect);
   }
 
   private List<String> cidrs(String path, List<String> values) {
@@ -562,6 +573,60 @@ public final class SpecValidator {
     return new VllmSpec(port, host, tp, pp, util, maxLen, dtype, key, extra, timeout);
   }
 
+  // ---------------------------------------------------------------- state
+
+  /** Where the state lives; credentials never do (the S3 backend reads them from the environment). */
+  private StateSpec state(StateEntry e, String stackName) {
+    if (e == null) {
+      return StateSpec.DEFAULT;
+    }
+    String backend = text(e.backend(), "local");
+    switch (backend) {
+      case "local" -> {
+        onlyFor("s3", "bucket", e.bucket());
+        onlyFor("s3", "key", e.key());
+        onlyFor("s3", "region", e.region());
+        onlyFor("s3", "endpoint", e.endpoint());
+        if (e.path() == null) {
+          return StateSpec.DEFAULT;
+        }
+        Path p = Path.of(e.path().replaceFirst("^~/", System.getProperty("user.home") + "/"));
+        if (!p.isAbsolute()) {
+          p = projectRoot.resolve(p).normalize();
+        }
+        return new LocalState(absPath("state.path", p.toString()));
+      }
+      case "s3" -> {
+        onlyFor("local", "path", e.path());
+        String bucket = required("state.bucket", e.bucket(), "the bucket that holds the state, e.g. bucket: vllm-ray-cluster-state");
+        if (bucket != null && !BUCKET.matcher(bucket).matches()) {
+          problem("state.bucket", "'" + bucket + "' is not an S3 bucket name", "3 to 63 lowercase letters, digits, '.' and '-', e.g. vllm-ray-cluster-state");
+        }
+        String key = text(e.key(), "vllm-ray-cluster/" + stackName + ".tfstate");
+        if (!STATE_KEY.matcher(key).matches()) {
+          problem("state.key", "'" + key + "' is not an object key this tool writes", "letters, digits, '.', '_', '-' and '/', not starting with '/', e.g. vllm-ray-cluster/" + stackName + ".tfstate");
+        }
+        String region = required("state.region", e.region(), "the bucket's region, e.g. region: eu-west-1 (any name, e.g. us-east-1, for most S3-compatible stores)");
+        if (region != null && !REGION.matcher(region).matches()) {
+          problem("state.region", "'" + region + "' is not a region name", "e.g. eu-west-1");
+        }
+        String endpoint = e.endpoint() == null ? null : url("state.endpoint", e.endpoint());
+        return new S3State(bucket, key, region, endpoint);
+      }
+      default -> {
+        problem("state.backend", "'" + backend + "' is not one of local, s3",
+            "use local (a file on the deploy machine, the default) or s3 (AWS or an S3-compatible store); for another backend, build the stack in Java and add one of CDKTF's backend classes");
+        return StateSpec.DEFAULT;
+      }
+    }
+  }
+
+  private void onlyFor(String backend, String key, String value) {
+    if (value != null) {
+      problem("state." + key, "only applies to backend: " + backend, "remove it, or set backend: " + backend);
+    }
+  }
+
   // ---------------------------------------------------------------- cross-field rules
 
   private void crossChecks(ClusterSpec spec) {
@@ -590,8 +655,10 @@ public final class SpecValidator {
           "lower the parallelism to fit (e.g. tensor_parallel_size: " + Math.max(1, gpus) + ", pipeline_parallel_size: 1), or add GPUs (nodes[].gpus)");
     }
     int maxPerNode = spec.nodes().stream().mapToInt(NodeSpec::gpus).max().orElse(0);
-    if (v.tensorParallelSize() > maxPerNode && maxPerNode > 0) {
-      warnings.add("vllm.tensor_parallel_size " + v.tensorParallelSize() + " spans nodes (at most " + maxPerNode + " GPUs on one node): every layer then talks across the network; vLLM advises tensor_parallel_size = GPUs per node and pipeline_parallel_size = nodes unless the nodes have a fast interconnect");
+    Interconnect link = spec.network().interconnect();
+    if (v.tensorParallelSize() > maxPerNode && maxPerNode > 0 && (link == null || !link.fast())) {
+      warnings.add("vllm.tensor_parallel_size " + v.tensorParallelSize() + " spans nodes (at most " + maxPerNode + " GPUs on one node): every layer then talks across the network; vLLM advises tensor_parallel_size = GPUs per node and pipeline_parallel_size = nodes unless the nodes have a fast interconnect"
+          + (link == null ? " (if they do, declare it: network.interconnect: infiniband, roce or nvlink)" : " (network.interconnect: ethernet)"));
     }
     RaySpec r = spec.ray();
     Map<String, Integer> ports = new LinkedHashMap<>();

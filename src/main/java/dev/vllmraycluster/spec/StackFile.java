@@ -15,7 +15,8 @@ public record StackFile(
     ModelEntry model,
     StorageEntry storage,
     RayEntry ray,
-    VllmEntry vllm) {
+    VllmEntry vllm,
+    StateEntry state) {
 
   /** One GPU server. */
   public record NodeEntry(
@@ -37,7 +38,8 @@ public record StackFile(
       String clusterCidr,
       List<String> apiAllowedNetworks,
       List<String> dashboardAllowedNetworks,
-      String firewallBackend) {}
+      String firewallBackend,
+      String interconnect) {}
 
   public record SoftwareEntry(
       String osFamily,
@@ -97,4 +99,8 @@ public record StackFile(
       String apiKeyEnv,
       List<String> extraArgs,
       Integer readinessTimeoutSeconds) {}
+
+  /** Where OpenTofu keeps this stack's state: {@code local} (default) or {@code s3}. */
+  public record StateEntry(
+      String backend, String path, String bucket, String key, String region, String endpoint) {}
 }

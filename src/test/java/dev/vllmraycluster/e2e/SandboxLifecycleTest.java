@@ -173,6 +173,15 @@ class SandboxLifecycleTest {
     step("cdktf deploy again: nothing to do");
     String again = cdktf("deploy", "sandbox", "--auto-approve").ok("cdktf deploy (no-op)").output();
     assertContains(again, "No changes", "a no-op deploy");
+
+    step("plan-review after the deploy: no changes, no secret");
+    dev.vllmraycluster.review.PlanReview review =
+        dev.vllmraycluster.review.TofuPlans.planAndReview(Sandbox.ROOT, "sandbox", deployEnv);
+    String md = review.markdown();
+    System.out.println(md);
+    assertTrue(review.summary().noChanges(), review.summary().toString());
+    assertContains(md, "**No changes.**", "the review of a second plan");
+    assertFalse(md.contains(apiKey) || md.contains(rayToken), "a secret is in the review");
   }
 
   @Test
