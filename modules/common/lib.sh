@@ -93,7 +93,8 @@ install_component() {
     rm -rf "${VRC_MODULES:?}/$dir"
     mv "$VRC_MODULES/.$dir.new" "$VRC_MODULES/$dir"
   done
-  [[ ! -d "$stage/secrets" ]] || install -d -m 0700 -o root -g root "$VRC_SECRETS"
+  # 0711: nobody else lists it; the service user reaches only a secret it owns (the Ray token).
+  [[ ! -d "$stage/secrets" ]] || install -d -m 0711 -o root -g root "$VRC_SECRETS"
   for src in "$stage/$component.env" "$stage/$component.args" "$stage/secrets"/*; do
     [[ -f "$src" ]] || continue
     if [[ "$src" == "$stage/secrets/"* ]]; then
@@ -271,6 +272,24 @@ unit_restart_if_needed() {
 dump_journal() {
   err "last 50 journal lines of $1:"
   journalctl -u "$1" -n 50 --no-pager >&2 || true
+}
+
+# service_env: for ExecStart= wrappers, the environment Ray and vLLM read: the Ray token's path when
+# token auth is on, and the NIC for NCCL/Gloo when the stack names one.
+service_env() {
+  if [[ "${RAY_AUTH_MODE:-disabled}" == token ]]; then
+    export RAY_AUTH_MODE RAY_AUTH_TOKEN_PATH="$VRC_SECRETS/ray-token"
+  fi
+  if [[ -n "${NETWORK_INTERFACE:-}" ]]; then
+    export NCCL_SOCKET_IFNAME="$NETWORK_INTERFACE" GLOO_SOCKET_IFNAME="$NETWORK_INTERFACE"
+  fi
+}
+
+# read_args FILE: the non-empty lines of FILE into the array SERVICE_ARGS.
+read_args() {
+  local i
+  mapfile -t SERVICE_ARGS <"$1"
+  for i in "${!SERVICE_ARGS[@]}"; do [[ -n "${SERVICE_ARGS[i]}" ]] || unset 'SERVICE_ARGS[i]'; done
 }
 
 # supervise COMMAND...: run COMMAND as a child, forward SIGTERM to it, and exit 0 when it ends

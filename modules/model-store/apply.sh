@@ -13,7 +13,7 @@ source "$HERE/../common/lib.sh"
 source "$HERE/store.sh"
 
 fetch_model() {
-  local stage="$1" marker="$MODEL_DIR/.vrc-complete" want cli token_env=()
+  local stage="$1" marker="$MODEL_DIR/.vrc-complete" want cli
   want="$(ms_want "$stage/model")"
   if [[ -n "$want" && -f "$marker" && "$(<"$marker")" == "$want" ]]; then
     log "$MODEL_DIR already holds $want"
@@ -24,11 +24,15 @@ fetch_model() {
   if [[ "$MODEL_SOURCE" == huggingface ]]; then
     for cli in "$VENV_PATH/bin/hf" "$VENV_PATH/bin/huggingface-cli" ""; do [[ ! -x "$cli" ]] || break; done
     [[ -n "$cli" ]] || die "neither hf nor huggingface-cli in $VENV_PATH/bin (they come with vllm's huggingface_hub)"
-    [[ ! -f "$VRC_SECRETS/$MS_TOKEN_NAME" ]] || token_env=(HF_TOKEN="$(<"$VRC_SECRETS/$MS_TOKEN_NAME")")
-    log "downloading $HF_REPO@$HF_REVISION from ${HF_ENDPOINT:-https://huggingface.co} into $MODEL_DIR${token_env[0]:+ (with token)}"
-    env ${HF_ENDPOINT:+HF_ENDPOINT="$HF_ENDPOINT"} "${token_env[@]}" HF_HOME="$MS_HF_HOME" HF_HUB_DISABLE_TELEMETRY=1 \
-      "$cli" download "$HF_REPO" --revision "$HF_REVISION" --local-dir "$MODEL_DIR" ||
-      die "download of $HF_REPO@$HF_REVISION from ${HF_ENDPOINT:-https://huggingface.co} failed (output above)"
+    log "downloading $HF_REPO@$HF_REVISION from ${HF_ENDPOINT:-https://huggingface.co} into $MODEL_DIR$([[ ! -s "$VRC_SECRETS/$MS_TOKEN_NAME" ]] || echo ' (with token)')"
+    # The token goes through the environment of the download only, never an argument list.
+    (
+      [[ ! -s "$VRC_SECRETS/$MS_TOKEN_NAME" ]] || HF_TOKEN="$(<"$VRC_SECRETS/$MS_TOKEN_NAME")"
+      [[ -z "${HF_TOKEN:-}" ]] || export HF_TOKEN
+      [[ -z "$HF_ENDPOINT" ]] || export HF_ENDPOINT
+      export HF_HOME="$MS_HF_HOME" HF_HUB_DISABLE_TELEMETRY=1
+      exec "$cli" download "$HF_REPO" --revision "$HF_REVISION" --local-dir "$MODEL_DIR"
+    ) || die "download of $HF_REPO@$HF_REVISION from ${HF_ENDPOINT:-https://huggingface.co} failed (output above)"
   else
     [[ -d "$stage/model" ]] || die "MODEL_SOURCE is upload but $stage/model was not uploaded"
     log "copying the uploaded model into $MODEL_DIR"

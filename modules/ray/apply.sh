@@ -34,6 +34,7 @@ main() {
   id -u "$SERVICE_USER" >/dev/null 2>&1 || die "service user $SERVICE_USER missing: bootstrap must run first"
   [[ -x "$VENV_PATH/bin/ray" ]] || die "$VENV_PATH/bin/ray missing: bootstrap must run first"
   install_component "$stage" "$COMPONENT"
+  ray_token_install
   ensure_temp_dir
   unit="$(ray_unit)"
   tmp="$(mktemp)"
@@ -48,7 +49,7 @@ main() {
   fi
   log "$(ray_node_alive)"
   if [[ "$VRC_ROLE" == head ]]; then
-    as_user "$SERVICE_USER" "$VENV_PATH/bin/ray" status --address "$HEAD_ADDRESS" || die "ray status --address $HEAD_ADDRESS failed"
+    ray_as_user "$VENV_PATH/bin/ray" status --address "$HEAD_ADDRESS" || die "ray status --address $HEAD_ADDRESS failed"
   fi
   set_phase apply
   log "done: $unit active, node $NODE_IP alive"

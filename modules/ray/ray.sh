@@ -17,10 +17,36 @@ print("alive:", " ".join(alive) or "none")
 sys.exit(0 if sys.argv[2] in alive else 1)
 '
 
+readonly RAY_TOKEN_NAME=ray-token
+readonly RAY_TOKEN_FILE="$VRC_SECRETS/$RAY_TOKEN_NAME"
+
 ray_unit() { echo "vrc-ray-$VRC_ROLE.service"; }
 
+# ray_as_user CMD...: CMD as the service user, with Ray's token settings when auth is on.
+ray_as_user() {
+  if [[ "${RAY_AUTH_MODE:-disabled}" == token ]]; then
+    as_user "$SERVICE_USER" env RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH="$RAY_TOKEN_FILE" "$@"
+  else
+    as_user "$SERVICE_USER" "$@"
+  fi
+}
+
+# ray_token_install: the token (delivered 0600 root) becomes readable by the service user only.
+ray_token_install() {
+  if [[ "${RAY_AUTH_MODE:-disabled}" != token ]]; then
+    rm -f "$RAY_TOKEN_FILE"
+    warn "Ray token authentication is off (ray.require_auth_token: false or Ray before 2.52)"
+    return 0
+  fi
+  [[ -s "$RAY_TOKEN_FILE" ]] ||
+    die "the Ray token is empty: set the stack's ray.auth_token_env variable (e.g. export TF_VAR_ray_auth_token=...) on the deploy machine and deploy again, or set ray.require_auth_token: false"
+  chown "$SERVICE_USER" "$RAY_TOKEN_FILE"
+  chmod 0400 "$RAY_TOKEN_FILE"
+  log "Ray token authentication on ($RAY_TOKEN_FILE, readable by $SERVICE_USER only)"
+}
+
 ray_node_alive() {
-  as_user "$SERVICE_USER" "$VENV_PATH/bin/python" -c "$NODE_ALIVE_PY" "$HEAD_ADDRESS" "$NODE_IP"
+  ray_as_user "$VENV_PATH/bin/python" -c "$NODE_ALIVE_PY" "$HEAD_ADDRESS" "$NODE_IP"
 }
 
 # check_temp_dir: RAY_TEMP_DIR is removed on destroy, so refuse anything that is not a dedicated dir.

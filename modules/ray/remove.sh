@@ -21,7 +21,7 @@ stop_leftovers() {
   ray_procs || return 0
   if [[ -x "$VENV_PATH/bin/ray" ]]; then
     log "Ray processes left after the unit stopped: ray stop --force"
-    as_user "$SERVICE_USER" "$VENV_PATH/bin/ray" stop --force >/dev/null 2>&1 || true
+    ray_as_user "$VENV_PATH/bin/ray" stop --force >/dev/null 2>&1 || true
   fi
   if ray_procs; then
     log "killing leftover Ray processes of $SERVICE_USER"
@@ -36,7 +36,7 @@ main() {
   require_root
   if [[ ! -f "$VRC_ETC/$COMPONENT.env" ]]; then
     log "no $VRC_ETC/$COMPONENT.env: nothing to remove"
-    uninstall_component "$COMPONENT"
+    uninstall_component "$COMPONENT" "$RAY_TOKEN_NAME"
     return 0
   fi
   load_env "$VRC_ETC/$COMPONENT.env" "${RAY_ENV_VARS[@]}"
@@ -48,7 +48,7 @@ main() {
     rm -rf "$RAY_TEMP_DIR"
     log "deleted $RAY_TEMP_DIR"
   fi
-  uninstall_component "$COMPONENT"
+  uninstall_component "$COMPONENT" "$RAY_TOKEN_NAME"
   log "removed"
 }
 

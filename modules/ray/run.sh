@@ -12,14 +12,10 @@ source "$HERE/../common/lib.sh"
 readonly ARGS_FILE="$VRC_ETC/ray.args"
 
 main() {
-  local i args=()
   : "${VENV_PATH:?VENV_PATH is not set (EnvironmentFile=/etc/vllm-ray-cluster/ray.env)}"
-  if [[ -n "${NETWORK_INTERFACE:-}" ]]; then
-    export NCCL_SOCKET_IFNAME="$NETWORK_INTERFACE" GLOO_SOCKET_IFNAME="$NETWORK_INTERFACE"
-  fi
-  mapfile -t args <"$ARGS_FILE"
-  for i in "${!args[@]}"; do [[ -n "${args[i]}" ]] || unset 'args[i]'; done
-  supervise "$VENV_PATH/bin/ray" start --block "${args[@]}"
+  service_env
+  read_args "$ARGS_FILE"
+  supervise "$VENV_PATH/bin/ray" start --block "${SERVICE_ARGS[@]}"
 }
 
 main "$@"

@@ -13,17 +13,13 @@ source "$HERE/../common/lib.sh"
 readonly ARGS_FILE="$VRC_ETC/vllm.args"
 
 main() {
-  local i args=()
   : "${VENV_PATH:?VENV_PATH is not set (EnvironmentFile=/etc/vllm-ray-cluster/vllm.env)}"
-  if [[ -n "${NETWORK_INTERFACE:-}" ]]; then
-    export NCCL_SOCKET_IFNAME="$NETWORK_INTERFACE" GLOO_SOCKET_IFNAME="$NETWORK_INTERFACE"
-  fi
+  service_env
   # Empty values mean "not set": vLLM and Ray would otherwise see empty strings.
   if [[ -n "${VLLM_HOST_IP:-}" ]]; then export VLLM_HOST_IP; else unset VLLM_HOST_IP; fi
   if [[ -n "${RAY_ADDRESS:-}" ]]; then export RAY_ADDRESS; else unset RAY_ADDRESS; fi
-  mapfile -t args <"$ARGS_FILE"
-  for i in "${!args[@]}"; do [[ -n "${args[i]}" ]] || unset 'args[i]'; done
-  supervise "$VENV_PATH/bin/python" -m vllm.entrypoints.openai.api_server "${args[@]}"
+  read_args "$ARGS_FILE"
+  supervise "$VENV_PATH/bin/python" -m vllm.entrypoints.openai.api_server "${SERVICE_ARGS[@]}"
 }
 
 main "$@"

@@ -24,6 +24,7 @@ public final class Main {
         case "validate" -> new ValidateCommand(out, err).run(rest);
         case "preflight" -> new PreflightCommand(out, err).run(rest);
         case "verify" -> new VerifyCommand(out, err).run(rest);
+        case "plan-review" -> new PlanReviewCommand(out, err).run(rest);
         case "help", "--help", "-h" -> {
           out.println(usage());
           yield ExitCodes.OK;
@@ -48,7 +49,7 @@ public final class Main {
     return String.join(
         "\n",
         "usage: vllm-ray-cluster <command> [options]",
-        "  synth                 synthesize every stacks/*.yaml (what cdktf.json runs)",
+        "  synth [--outdir DIR]  synthesize every stacks/*.yaml (what cdktf.json runs)",
         "  validate [FILE...]    check stack files (default: every stacks/*.yaml) and print warnings",
         "  preflight STACK [--json] [--ignore=CHECK,...] [--connect-timeout=S]",
         "                        read-only checks on every node before a deploy; exit 1 on a failure",
@@ -58,6 +59,7 @@ public final class Main {
         "                        (key from the stack's vllm.api_key_env), GPU processes; exit 1 on a failure",
         "                        checks: " + String.join(" ", Preflight.names(Verify.CHECKS)),
         "  STACK is a stack file (stacks/NAME.yaml) or its NAME; a check named in --ignore (or all)",
-        "  is reported as a warning instead of a failure.");
+        "  is reported as a warning instead of a failure.",
+        PlanReviewCommand.usage());
   }
 }

@@ -1,11 +1,12 @@
 package dev.vllmraycluster.cli;
 
 import com.hashicorp.cdktf.App;
+import com.hashicorp.cdktf.AppConfig;
 import dev.vllmraycluster.cluster.ClusterStack;
 import dev.vllmraycluster.node.ProjectLayout;
+import dev.vllmraycluster.spec.StackLoader;
 import dev.vllmraycluster.spec.StackLoader.Loaded;
 import java.io.PrintStream;
-import dev.vllmraycluster.spec.StackLoader;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -25,6 +26,15 @@ final class SynthCommand {
   }
 
   int run(String[] args) {
+    String outdir = null;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--outdir") && i + 1 < args.length) {
+        outdir = args[++i];
+      } else if (!args[i].equals("--verbose")) {
+        err.println("error: synth takes no argument '" + args[i] + "' (options: --outdir DIR)");
+        return ExitCodes.BAD_INPUT;
+      }
+    }
     ProjectLayout layout = ProjectLayout.current();
     List<Path> files = Stacks.files(layout.root(), List.of());
     if (files.isEmpty()) {
@@ -40,7 +50,8 @@ final class SynthCommand {
     for (Path file : files) {
       fileOf.put(StackLoader.stackName(file), file);
     }
-    App app = new App();
+    // Default: CDKTF_OUTDIR (set by the cdktf CLI), else cdktf.out.
+    App app = outdir == null ? new App() : new App(AppConfig.builder().outdir(outdir).build());
     for (Map.Entry<String, Loaded> e : stacks.entrySet()) {
       // The stack file: local_checks runs preflight on it before the deploy touches a host.
       new ClusterStack(app, e.getKey(), layout, e.getValue().spec(), fileOf.get(e.getKey()));

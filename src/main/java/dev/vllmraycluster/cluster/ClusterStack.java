@@ -1,6 +1,10 @@
 package dev.vllmraycluster.cluster;
 
 import com.hashicorp.cdktf.ITerraformDependable;
+import com.hashicorp.cdktf.LocalBackend;
+import com.hashicorp.cdktf.LocalBackendConfig;
+import com.hashicorp.cdktf.S3Backend;
+import com.hashicorp.cdktf.S3BackendConfig;
 import com.hashicorp.cdktf.TerraformOutput;
 import com.hashicorp.cdktf.TerraformOutputConfig;
 import com.hashicorp.cdktf.TerraformResource;
@@ -11,7 +15,10 @@ import com.hashicorp.cdktf.TerraformVariableConfig;
 import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.ClusterSpec.HuggingFace;
+import dev.vllmraycluster.spec.ClusterSpec.LocalState;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
+import dev.vllmraycluster.spec.ClusterSpec.S3State;
+import dev.vllmraycluster.spec.ClusterSpec.StateSpec;
 import dev.vllmraycluster.spec.SecretRef;
 import dev.vllmraycluster.storage.ModelStore;
 import java.nio.file.Path;
@@ -23,8 +30,10 @@ import software.constructs.Construct;
 
 /**
  * One deployment: the {@link GpuCluster}, the ephemeral variables its secrets arrive through, a
- * local check that runs before any SSH, and the outputs a user needs (API URL, dashboard access,
- * served model name, nodes).
+ * local check that runs before any SSH, the outputs a user needs (API URL, dashboard access,
+ * served model name, nodes), and the state backend the stack declares ({@code state:}; without
+ * one, CDKTF's default local file {@code terraform.<stack>.tfstate}, and Java callers may add any
+ * of CDKTF's backend classes to the stack themselves).
  */
 public class ClusterStack extends TerraformStack {
   private final GpuCluster cluster;
@@ -40,6 +49,7 @@ public class ClusterStack extends TerraformStack {
    */
   public ClusterStack(Construct scope, String id, ProjectLayout layout, ClusterSpec spec, Path stackFile) {
     super(scope, id);
+    backend(this, spec.state());
     List<SecretRef> secrets = secrets(spec);
     for (SecretRef secret : secrets) {
       TerraformVariable variable =
@@ -67,10 +77,44 @@ public class ClusterStack extends TerraformStack {
     return cluster;
   }
 
+  /**
+   * The declared backend. The default adds none, so CDKTF's own default (a local file named after
+   * the stack in the project root) stays exactly what it was.
+   */
+  private static void backend(TerraformStack stack, StateSpec state) {
+    if (state instanceof LocalState local) {
+      if (local.path() != null) {
+        new LocalBackend(stack, LocalBackendConfig.builder().path(local.path()).build());
+      }
+    } else if (state instanceof S3State s3) {
+      S3Backend backend =
+          new S3Backend(
+              stack,
+              S3BackendConfig.builder().bucket(s3.bucket()).key(s3.key()).region(s3.region()).build());
+      // State locking by a lock object next to the state (S3 conditional writes, OpenTofu 1.10+),
+      // so that two deploys of one stack cannot interleave; no DynamoDB table needed.
+      backend.addOverride("use_lockfile", true);
+      if (s3.endpoint() != null) {
+        // An S3-compatible store: its own endpoint, path-style addressing, and none of AWS's
+        // account, region or instance-metadata look-ups. OpenTofu 1.12 names these
+        // endpoints.s3 / use_path_style (CDKTF 0.19's endpoint / force_path_style are deprecated).
+        backend.addOverride("endpoints", Map.of("s3", s3.endpoint()));
+        backend.addOverride("use_path_style", true);
+        backend.addOverride("skip_credentials_validation", true);
+        backend.addOverride("skip_region_validation", true);
+        backend.addOverride("skip_requesting_account_id", true);
+        backend.addOverride("skip_metadata_api_check", true);
+      }
+    }
+  }
+
   static List<SecretRef> secrets(ClusterSpec spec) {
     List<SecretRef> secrets = new ArrayList<>();
     if (spec.vllm().apiKey() != null) {
       secrets.add(spec.vllm().apiKey());
+    }
+    if (spec.ray().authToken() != null && !secrets.contains(spec.ray().authToken())) {
+      secrets.add(spec.ray().authToken());
     }
     if (spec.model().source() instanceof HuggingFace hf
         && hf.token() != null
@@ -111,8 +155,9 @@ public class ClusterStack extends TerraformStack {
     script
         .append("if [ -n \"$missing\" ]; then\n")
         .append("  echo \"[local/checks] not set in the environment of cdktf deploy:$missing.")
-        .append(" Export each (e.g. export TF_VAR_vllm_api_key=<the key clients will send>),")
-        .append(" or turn the secret off in the stack (vllm.require_api_key: false).\" >&2\n")
+        .append(" Export each (e.g. export TF_VAR_vllm_api_key=<the key clients will send>,")
+        .append(" TF_VAR_ray_auth_token=<a long random string>), or turn the secret off in the stack")
+        .append(" (vllm.require_api_key: false, ray.require_auth_token: false).\" >&2\n")
         .append("  exit 1\n")
         .append("fi\n")
         .append("echo '[local/checks] secrets present: ")

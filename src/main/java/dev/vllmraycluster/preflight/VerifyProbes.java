@@ -25,6 +25,9 @@ public final class VerifyProbes {
   /** Run here: GET /health from this machine. */
   public static final String API_FROM_HERE = "api-from-here";
 
+  /** Where the ray unit keeps Ray's auth token on a host (docs/host-contract.md). */
+  static final String RAY_TOKEN_FILE = "/etc/vllm-ray-cluster/secrets/ray-token";
+
   private VerifyProbes() {}
 
   public static List<String> units(ClusterSpec spec, NodeSpec node) {
@@ -55,18 +58,21 @@ public final class VerifyProbes {
       return p;
     }
     String head = node.address();
+    // As the service user, who alone may read Ray's token file; only the file's path is passed.
+    String auth = spec.ray().authToken() == null ? ""
+        : "env RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH=" + RAY_TOKEN_FILE + " ";
     p.add(Probe.of(RAY, "if [ \"$(id -u)\" = 0 ]; then r='runuser -u " + GpuNode.SERVICE_USER + " --'; else r='sudo -n -u "
-        + GpuNode.SERVICE_USER + "'; fi; $r " + spec.software().venvPath() + "/bin/ray status --address " + head + ":"
+        + GpuNode.SERVICE_USER + "'; fi; $r " + auth + spec.software().venvPath() + "/bin/ray status --address " + head + ":"
         + spec.ray().gcsPort()).withTimeout(Duration.ofSeconds(60)));
     String base = "http://" + head + ":" + spec.vllm().port();
     p.add(Probe.of(HEALTH, "curl -sS -m 10 -o /dev/null -w '%{http_code}' " + base + "/health"));
-    String auth = apiKey == null ? "" : "-H @- ";
+    String keyHeader = apiKey == null ? "" : "-H @- ";
     String stdin = apiKey == null ? null : "Authorization: Bearer " + apiKey + "\n";
-    p.add(new Probe(MODELS, "curl -sS -m 10 " + auth + "-w '\\n%{http_code}' " + base + "/v1/models", stdin,
+    p.add(new Probe(MODELS, "curl -sS -m 10 " + keyHeader + "-w '\\n%{http_code}' " + base + "/v1/models", stdin,
         Probe.DEFAULT_TIMEOUT));
     String body = "{\"model\": \"" + spec.model().servedModelName() + "\", \"max_tokens\": 16, \"messages\":"
         + " [{\"role\": \"user\", \"content\": \"Say hello (vllm-ray-cluster verify).\"}]}";
-    p.add(new Probe(CHAT, "curl -sS -m 120 " + auth + "-H 'Content-Type: application/json' -d '" + body
+    p.add(new Probe(CHAT, "curl -sS -m 120 " + keyHeader + "-H 'Content-Type: application/json' -d '" + body
         + "' -w '\\n%{http_code}' " + base + "/v1/chat/completions", stdin, Duration.ofSeconds(130)));
     return p;
   }

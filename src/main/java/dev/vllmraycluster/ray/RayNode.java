@@ -11,6 +11,9 @@ import java.util.List;
 
 /** What the Ray head and a Ray worker share: {@code modules/ray}, run as a systemd service. */
 abstract class RayNode extends HostStep {
+  /** Where the Ray token lands in the staging directory (then /etc/vllm-ray-cluster/secrets/). */
+  static final String TOKEN_FILE = "secrets/ray-token";
+
   RayNode(
       GpuNode node,
       ProjectLayout layout,
@@ -39,10 +42,21 @@ abstract class RayNode extends HostStep {
             .put("NETWORK_INTERFACE", node.networkInterface())
             .put("READINESS_TIMEOUT_SECONDS", cluster.ray().readinessTimeoutSeconds())
             .put("EXPECTED_GPUS", node.gpus())
+            .put("RAY_AUTH_MODE", cluster.ray().authToken() == null ? "disabled" : "token")
             .build(),
         args,
         after,
         restartsWith,
-        List.of());
+        tokenUpload(cluster));
+  }
+
+  /** The Ray token, from an ephemeral variable into a file only root and the service user read. */
+  private static List<Upload> tokenUpload(ClusterSpec cluster) {
+    if (cluster.ray().authToken() == null) {
+      return List.of();
+    }
+    return List.of(
+        Upload.secretContent(
+            TOKEN_FILE, "${var." + cluster.ray().authToken().variableName() + "}"));
   }
 }

@@ -16,14 +16,30 @@ public record ClusterSpec(
     StorageSpec storage,
     RaySpec ray,
     VllmSpec vllm,
+    StateSpec state,
     TestingSpec testing) {
 
   public ClusterSpec {
     nodes = List.copyOf(nodes);
+    state = state == null ? StateSpec.DEFAULT : state;
     testing = testing == null ? TestingSpec.NONE : testing;
   }
 
-  /** A production cluster: no testing switches. */
+  /** A production cluster with its state where it says: no testing switches. */
+  public ClusterSpec(
+      String name,
+      List<NodeSpec> nodes,
+      NetworkSpec network,
+      SoftwareSpec software,
+      ModelSpec model,
+      StorageSpec storage,
+      RaySpec ray,
+      VllmSpec vllm,
+      StateSpec state) {
+    this(name, nodes, network, software, model, storage, ray, vllm, state, TestingSpec.NONE);
+  }
+
+  /** A cluster whose state stays where CDKTF puts it by default (see {@link StateSpec#DEFAULT}). */
   public ClusterSpec(
       String name,
       List<NodeSpec> nodes,
@@ -33,7 +49,7 @@ public record ClusterSpec(
       StorageSpec storage,
       RaySpec ray,
       VllmSpec vllm) {
-    this(name, nodes, network, software, model, storage, ray, vllm, TestingSpec.NONE);
+    this(name, nodes, network, software, model, storage, ray, vllm, StateSpec.DEFAULT, TestingSpec.NONE);
   }
 
   public NodeSpec head() {
@@ -82,17 +98,52 @@ public record ClusterSpec(
   }
 
   /**
+   * The link between the nodes that tensor parallelism talks over. Declared by the stack so that
+   * a tensor-parallel group spanning nodes is a choice and not an accident; {@code null} in
+   * {@link NetworkSpec} means not declared (treated as plain Ethernet).
+   */
+  public enum Interconnect {
+    /** TCP over Ethernet: fine for pipeline parallelism across nodes, slow for tensor parallelism. */
+    ETHERNET,
+    /** InfiniBand (NCCL over RDMA). */
+    INFINIBAND,
+    /** RDMA over Converged Ethernet. */
+    ROCE,
+    /** A multi-node NVLink domain (NVLink switch). */
+    NVLINK;
+
+    public String yamlName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** Fast enough for a tensor-parallel group that spans nodes. */
+    public boolean fast() {
+      return this != ETHERNET;
+    }
+  }
+
+  /**
    * Who may reach what. {@code clusterCidr} may be null (then only the node addresses count as
-   * the cluster).
+   * the cluster); {@code interconnect} may be null (not declared).
    */
   public record NetworkSpec(
       String clusterCidr,
       List<String> apiAllowedNetworks,
       List<String> dashboardAllowedNetworks,
-      FirewallBackend firewallBackend) {
+      FirewallBackend firewallBackend,
+      Interconnect interconnect) {
     public NetworkSpec {
       apiAllowedNetworks = List.copyOf(apiAllowedNetworks);
       dashboardAllowedNetworks = List.copyOf(dashboardAllowedNetworks);
+    }
+
+    /** Networks without a declared interconnect. */
+    public NetworkSpec(
+        String clusterCidr,
+        List<String> apiAllowedNetworks,
+        List<String> dashboardAllowedNetworks,
+        FirewallBackend firewallBackend) {
+      this(clusterCidr, apiAllowedNetworks, dashboardAllowedNetworks, firewallBackend, null);
     }
   }
 
@@ -145,7 +196,10 @@ public record ClusterSpec(
     }
   }
 
-  /** Ray ports are pinned so that the firewall can name every one of them. */
+  /**
+   * Ray ports are pinned so that the firewall can name every one of them. {@code authToken} null
+   * means Ray's token authentication is off (Ray before 2.52, or turned off: flagged).
+   */
   public record RaySpec(
       int gcsPort,
       int clientServerPort,
@@ -161,7 +215,8 @@ public record ClusterSpec(
       int minWorkerPort,
       int maxWorkerPort,
       String tempDir,
-      int readinessTimeoutSeconds) {}
+      int readinessTimeoutSeconds,
+      SecretRef authToken) {}
 
   /** The OpenAI-compatible server on the head. {@code apiKey} null means no key (flagged). */
   public record VllmSpec(
@@ -183,6 +238,25 @@ public record ClusterSpec(
       return tensorParallelSize * pipelineParallelSize;
     }
   }
+
+  /**
+   * Where OpenTofu keeps the stack's state. Credentials are never part of it: the S3 backend
+   * reads them from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, or a profile).
+   */
+  public sealed interface StateSpec permits LocalState, S3State {
+    /** CDKTF's default: {@code terraform.<stack>.tfstate} in the project root. */
+    StateSpec DEFAULT = new LocalState(null);
+  }
+
+  /** A state file on the deploy machine; {@code path} null means CDKTF's default path. */
+  public record LocalState(String path) implements StateSpec {}
+
+  /**
+   * An S3 bucket, on AWS ({@code endpoint} null) or any S3-compatible store (MinIO, Ceph RGW,
+   * Garage...: {@code endpoint} set, addressed path-style).
+   */
+  public record S3State(String bucket, String key, String region, String endpoint)
+      implements StateSpec {}
 
   /**
    * Switches for test hosts. {@code logicalGpus}: the declared GPUs are Ray's logical resources

@@ -2,7 +2,9 @@ package dev.vllmraycluster.spec;
 
 import dev.vllmraycluster.spec.ClusterSpec.FirewallBackend;
 import dev.vllmraycluster.spec.ClusterSpec.HuggingFace;
+import dev.vllmraycluster.spec.ClusterSpec.Interconnect;
 import dev.vllmraycluster.spec.ClusterSpec.LocalDirectory;
+import dev.vllmraycluster.spec.ClusterSpec.LocalState;
 import dev.vllmraycluster.spec.ClusterSpec.ModelSource;
 import dev.vllmraycluster.spec.ClusterSpec.ModelSpec;
 import dev.vllmraycluster.spec.ClusterSpec.NetworkSpec;
@@ -10,8 +12,10 @@ import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
 import dev.vllmraycluster.spec.ClusterSpec.OsFamily;
 import dev.vllmraycluster.spec.ClusterSpec.RaySpec;
 import dev.vllmraycluster.spec.ClusterSpec.Role;
+import dev.vllmraycluster.spec.ClusterSpec.S3State;
 import dev.vllmraycluster.spec.ClusterSpec.SoftwareSpec;
 import dev.vllmraycluster.spec.ClusterSpec.SshSpec;
+import dev.vllmraycluster.spec.ClusterSpec.StateSpec;
 import dev.vllmraycluster.spec.ClusterSpec.StorageMode;
 import dev.vllmraycluster.spec.ClusterSpec.StorageSpec;
 import dev.vllmraycluster.spec.ClusterSpec.TestingSpec;
@@ -22,6 +26,7 @@ import dev.vllmraycluster.spec.StackFile.NodeEntry;
 import dev.vllmraycluster.spec.StackFile.RayEntry;
 import dev.vllmraycluster.spec.StackFile.SoftwareEntry;
 import dev.vllmraycluster.spec.StackFile.SshEntry;
+import dev.vllmraycluster.spec.StackFile.StateEntry;
 import dev.vllmraycluster.spec.StackFile.StorageEntry;
 import dev.vllmraycluster.spec.StackFile.TestingEntry;
 import dev.vllmraycluster.spec.StackFile.VllmEntry;
@@ -43,9 +48,12 @@ import java.util.regex.Pattern;
  * problems before failing, so a user fixes a stack in one pass.
  */
 public final class SpecValidator {
-  public static final String DEFAULT_RAY_VERSION = "2.47.1";
+  public static final String DEFAULT_RAY_VERSION = "2.60.0";
   public static final String DEFAULT_VLLM_VERSION = "0.9.2";
   public static final String DEFAULT_API_KEY_ENV = "TF_VAR_vllm_api_key";
+  public static final String DEFAULT_RAY_TOKEN_ENV = "TF_VAR_ray_auth_token";
+  /** The first Ray release with token authentication (RAY_AUTH_MODE=token). */
+  static final int[] RAY_TOKEN_AUTH_SINCE = {2, 52};
 
   private static final Pattern NODE_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,30}");
   private static final Pattern IPV4 =
@@ -66,6 +74,9 @@ public final class SpecValidator {
   private static final Pattern INTERFACE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,14}");
   private static final Pattern MOUNT_OPTIONS = Pattern.compile("[A-Za-z0-9_=.,-]+");
   private static final Pattern SAFE_ARG = Pattern.compile("[A-Za-z0-9._:/=,+@%{}\\[\\]\" -]*");
+  private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
+  private static final Pattern STATE_KEY = Pattern.compile("[A-Za-z0-9._-][A-Za-z0-9._/-]{0,1023}");
+  private static final Pattern REGION = Pattern.compile("[a-z0-9][a-z0-9-]{0,49}");
   private static final Set<String> DTYPES =
       Set.of("auto", "half", "float16", "bfloat16", "float", "float32");
 
@@ -99,11 +110,12 @@ public final class SpecValidator {
     SoftwareSpec software = software(raw.software());
     ModelSpec model = model(raw.model());
     StorageSpec storage = storage(raw.storage());
-    RaySpec ray = ray(raw.ray());
+    RaySpec ray = ray(raw.ray(), software.rayVersion());
     VllmSpec vllm = vllm(raw.vllm(), nodes);
+    StateSpec state = state(raw.state(), name);
     TestingSpec testing = testing(raw.testing());
     failIfProblems(source);
-    ClusterSpec spec = new ClusterSpec(name, nodes, network, software, model, storage, ray, vllm, testing);
+    ClusterSpec spec = new ClusterSpec(name, nodes, network, software, model, storage, ray, vllm, state, testing);
     crossChecks(spec);
     failIfProblems(source);
     return new StackLoader.Loaded(spec, List.copyOf(warnings));
@@ -248,13 +260,15 @@ public final class SpecValidator {
   // ---------------------------------------------------------------- network
 
   private NetworkSpec network(NetworkEntry e) {
-    NetworkEntry n = e == null ? new NetworkEntry(null, null, null, null) : e;
+    NetworkEntry n = e == null ? new NetworkEntry(null, null, null, null, null) : e;
     String cidr = n.clusterCidr() == null ? null : cidr("network.cluster_cidr", n.clusterCidr());
     List<String> api = cidrs("network.api_allowed_networks", n.apiAllowedNetworks());
     List<String> dashboard = cidrs("network.dashboard_allowed_networks", n.dashboardAllowedNetworks());
     FirewallBackend backend = n.firewallBackend() == null ? FirewallBackend.AUTO
         : enumValue("network.firewall_backend", n.firewallBackend(), FirewallBackend.class, FirewallBackend.AUTO);
-    return new NetworkSpec(cidr, api, dashboard, backend);
+    Interconnect interconnect = n.interconnect() == null ? null
+        : enumValue("network.interconnect", n.interconnect(), Interconnect.class, null);
+    return new NetworkSpec(cidr, api, dashboard, backend, interconnect);
   }
 
   private List<String> cidrs(String path, List<String> values) {
@@ -433,8 +447,8 @@ public final class SpecValidator {
 
   // ---------------------------------------------------------------- ray
 
-  private RaySpec ray(RayEntry e) {
-    RayEntry r = e == null ? new RayEntry(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null) : e;
+  private RaySpec ray(RayEntry e, String rayVersion) {
+    RayEntry r = e == null ? new RayEntry(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null) : e;
     String host = text(r.dashboardHost(), "127.0.0.1");
     if (!IPV4.matcher(host).matches()) {
       problem("ray.dashboard_host", "'" + host + "' is not an IPv4 address", "127.0.0.1 (default, reach it through an SSH tunnel) or the head's address");
@@ -442,6 +456,7 @@ public final class SpecValidator {
       warnings.add("ray.dashboard_host: 0.0.0.0 exposes the Ray dashboard and Jobs API on every interface of the head: whoever reaches it runs code on the cluster (CVE-2023-48022); the firewall still limits it to the cluster and network.dashboard_allowed_networks");
     }
     int timeout = r.readinessTimeoutSeconds() == null ? 180 : bounded("ray.readiness_timeout_seconds", r.readinessTimeoutSeconds(), 10, 3600);
+    SecretRef token = rayToken(r, rayVersion);
     return new RaySpec(
         port("ray.gcs_port", r.gcsPort(), 6379),
         port("ray.client_server_port", r.clientServerPort(), 10001),
@@ -457,7 +472,48 @@ public final class SpecValidator {
         port("ray.min_worker_port", r.minWorkerPort(), 10002),
         port("ray.max_worker_port", r.maxWorkerPort(), 19999),
         absPath("ray.temp_dir", text(r.tempDir(), "/tmp/ray")),
-        timeout);
+        timeout,
+        token);
+  }
+
+  /** Token authentication: on by default where the pinned Ray has it (2.52 and later). */
+  private SecretRef rayToken(RayEntry r, String rayVersion) {
+    boolean supported = atLeast(rayVersion, RAY_TOKEN_AUTH_SINCE);
+    boolean asked = r.requireAuthToken() == null || r.requireAuthToken();
+    if (!asked) {
+      if (r.authTokenEnv() != null) {
+        problem("ray.auth_token_env", "set while ray.require_auth_token is false", "remove one of them");
+      }
+      warnings.add("ray.require_auth_token: false: Ray's GCS, dashboard and Jobs API accept requests without a token; only the firewall keeps outsiders from running code on the cluster");
+      return null;
+    }
+    if (!supported) {
+      if (r.requireAuthToken() != null || r.authTokenEnv() != null) {
+        problem("ray.require_auth_token", "Ray " + rayVersion + " has no token authentication (it came in Ray 2.52)",
+            "pin software.ray_version 2.52.0 or later, or set ray.require_auth_token: false");
+      } else {
+        warnings.add("software.ray_version " + rayVersion + " has no token authentication (Ray 2.52+): only the firewall keeps outsiders from Ray's ports");
+      }
+      return null;
+    }
+    return secret("ray.auth_token_env", text(r.authTokenEnv(), DEFAULT_RAY_TOKEN_ENV));
+  }
+
+  /** True when a version's leading numbers are at least {@code min} (2.60.0 ≥ 2.52). */
+  static boolean atLeast(String version, int[] min) {
+    String[] parts = version.split("[^0-9]+");
+    for (int i = 0; i < min.length; i++) {
+      int have;
+      try {
+        have = i < parts.length ? Integer.parseInt(parts[i]) : 0;
+      } catch (NumberFormatException e) {
+        return false;
+      }
+      if (have != min[i]) {
+        return have > min[i];
+      }
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- vllm
@@ -520,6 +576,60 @@ public final class SpecValidator {
     return new VllmSpec(port, host, tp, pp, util, maxLen, dtype, key, extra, timeout);
   }
 
+  // ---------------------------------------------------------------- state
+
+  /** Where the state lives; credentials never do (the S3 backend reads them from the environment). */
+  private StateSpec state(StateEntry e, String stackName) {
+    if (e == null) {
+      return StateSpec.DEFAULT;
+    }
+    String backend = text(e.backend(), "local");
+    switch (backend) {
+      case "local" -> {
+        onlyFor("s3", "bucket", e.bucket());
+        onlyFor("s3", "key", e.key());
+        onlyFor("s3", "region", e.region());
+        onlyFor("s3", "endpoint", e.endpoint());
+        if (e.path() == null) {
+          return StateSpec.DEFAULT;
+        }
+        Path p = Path.of(e.path().replaceFirst("^~/", System.getProperty("user.home") + "/"));
+        if (!p.isAbsolute()) {
+          p = projectRoot.resolve(p).normalize();
+        }
+        return new LocalState(absPath("state.path", p.toString()));
+      }
+      case "s3" -> {
+        onlyFor("local", "path", e.path());
+        String bucket = required("state.bucket", e.bucket(), "the bucket that holds the state, e.g. bucket: vllm-ray-cluster-state");
+        if (bucket != null && !BUCKET.matcher(bucket).matches()) {
+          problem("state.bucket", "'" + bucket + "' is not an S3 bucket name", "3 to 63 lowercase letters, digits, '.' and '-', e.g. vllm-ray-cluster-state");
+        }
+        String key = text(e.key(), "vllm-ray-cluster/" + stackName + ".tfstate");
+        if (!STATE_KEY.matcher(key).matches()) {
+          problem("state.key", "'" + key + "' is not an object key this tool writes", "letters, digits, '.', '_', '-' and '/', not starting with '/', e.g. vllm-ray-cluster/" + stackName + ".tfstate");
+        }
+        String region = required("state.region", e.region(), "the bucket's region, e.g. region: eu-west-1 (any name, e.g. us-east-1, for most S3-compatible stores)");
+        if (region != null && !REGION.matcher(region).matches()) {
+          problem("state.region", "'" + region + "' is not a region name", "e.g. eu-west-1");
+        }
+        String endpoint = e.endpoint() == null ? null : url("state.endpoint", e.endpoint());
+        return new S3State(bucket, key, region, endpoint);
+      }
+      default -> {
+        problem("state.backend", "'" + backend + "' is not one of local, s3",
+            "use local (a file on the deploy machine, the default) or s3 (AWS or an S3-compatible store); for another backend, build the stack in Java and add one of CDKTF's backend classes");
+        return StateSpec.DEFAULT;
+      }
+    }
+  }
+
+  private void onlyFor(String backend, String key, String value) {
+    if (value != null) {
+      problem("state." + key, "only applies to backend: " + backend, "remove it, or set backend: " + backend);
+    }
+  }
+
   // ---------------------------------------------------------------- testing
 
   private TestingSpec testing(TestingEntry e) {
@@ -559,8 +669,10 @@ public final class SpecValidator {
           "lower the parallelism to fit (e.g. tensor_parallel_size: " + Math.max(1, gpus) + ", pipeline_parallel_size: 1), or add GPUs (nodes[].gpus)");
     }
     int maxPerNode = spec.nodes().stream().mapToInt(NodeSpec::gpus).max().orElse(0);
-    if (v.tensorParallelSize() > maxPerNode && maxPerNode > 0) {
-      warnings.add("vllm.tensor_parallel_size " + v.tensorParallelSize() + " spans nodes (at most " + maxPerNode + " GPUs on one node): every layer then talks across the network; vLLM advises tensor_parallel_size = GPUs per node and pipeline_parallel_size = nodes unless the nodes have a fast interconnect");
+    Interconnect link = spec.network().interconnect();
+    if (v.tensorParallelSize() > maxPerNode && maxPerNode > 0 && (link == null || !link.fast())) {
+      warnings.add("vllm.tensor_parallel_size " + v.tensorParallelSize() + " spans nodes (at most " + maxPerNode + " GPUs on one node): every layer then talks across the network; vLLM advises tensor_parallel_size = GPUs per node and pipeline_parallel_size = nodes unless the nodes have a fast interconnect"
+          + (link == null ? " (if they do, declare it: network.interconnect: infiniband, roce or nvlink)" : " (network.interconnect: ethernet)"));
     }
     RaySpec r = spec.ray();
     Map<String, Integer> ports = new LinkedHashMap<>();

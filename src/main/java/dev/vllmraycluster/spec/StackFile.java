@@ -16,6 +16,7 @@ public record StackFile(
     StorageEntry storage,
     RayEntry ray,
     VllmEntry vllm,
+    StateEntry state,
     TestingEntry testing) {
 
   /** One GPU server. */
@@ -38,7 +39,8 @@ public record StackFile(
       String clusterCidr,
       List<String> apiAllowedNetworks,
       List<String> dashboardAllowedNetworks,
-      String firewallBackend) {}
+      String firewallBackend,
+      String interconnect) {}
 
   public record SoftwareEntry(
       String osFamily,
@@ -82,7 +84,9 @@ public record StackFile(
       Integer minWorkerPort,
       Integer maxWorkerPort,
       String tempDir,
-      Integer readinessTimeoutSeconds) {}
+      Integer readinessTimeoutSeconds,
+      Boolean requireAuthToken,
+      String authTokenEnv) {}
 
   public record VllmEntry(
       Integer port,
@@ -96,6 +100,10 @@ public record StackFile(
       String apiKeyEnv,
       List<String> extraArgs,
       Integer readinessTimeoutSeconds) {}
+
+  /** Where OpenTofu keeps this stack's state: {@code local} (default) or {@code s3}. */
+  public record StateEntry(
+      String backend, String path, String bucket, String key, String region, String endpoint) {}
 
   /** Switches for test hosts only. */
   public record TestingEntry(Boolean logicalGpus) {}

@@ -124,10 +124,7 @@ public class ModelStore extends HostStep {
       if (hf.token() != null && holdsData) {
         // Delivered from an ephemeral variable into a root-only file; never in state or plan.
         String variable = "var." + hf.token().variableName();
-        uploads.add(
-            Upload.secretContent(
-                "secrets/hf-token.env",
-                "HF_TOKEN=${" + variable + "}\n"));
+        uploads.add(Upload.secretContent("secrets/hf-token", "${" + variable + "}"));
       }
     } else if (cluster.model().source() instanceof LocalDirectory dir) {
       String digest = ModelDirectory.digest(Path.of(dir.path()));

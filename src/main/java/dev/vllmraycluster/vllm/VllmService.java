@@ -74,9 +74,7 @@ public class VllmService extends HostStep {
               API_KEY_FILE,
               "VLLM_API_KEY=${" + variable + "}\n"));
     }
-    return new Props(
-        head.spec(),
-        "vllm",
+    Env env =
         Env.of(head.spec(), "vllm")
             .put("VENV_PATH", cluster.software().venvPath())
             .put("SERVICE_USER", GpuNode.SERVICE_USER)
@@ -86,8 +84,17 @@ public class VllmService extends HostStep {
             .put("API_PORT", v.port())
             .put("SERVED_MODEL_NAME", cluster.model().servedModelName())
             .put("REQUIRE_API_KEY", v.apiKey() != null)
-            .put("READINESS_TIMEOUT_SECONDS", v.readinessTimeoutSeconds())
-            .build(),
+            .put("RAY_AUTH_MODE", cluster.ray().authToken() == null ? "disabled" : "token")
+            .put("READINESS_TIMEOUT_SECONDS", v.readinessTimeoutSeconds());
+    // Informational (the scripts do not read it): what the TP group talks over, for plan reviews.
+    // Only when declared, so that stacks without it keep their digests.
+    if (cluster.network().interconnect() != null) {
+      env.put("INTERCONNECT", cluster.network().interconnect().yamlName());
+    }
+    return new Props(
+        head.spec(),
+        "vllm",
+        env.build(),
         args(cluster),
         after,
         restartsWith,

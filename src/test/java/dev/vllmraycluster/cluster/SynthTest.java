@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.hashicorp.cdktf.App;
+import com.hashicorp.cdktf.AppConfig;
 import dev.vllmraycluster.TestStacks;
 import dev.vllmraycluster.spec.ClusterSpec;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -124,6 +127,27 @@ class SynthTest {
   }
 
   @Test
+  void rayTokenReachesEveryRayNodeOnlyThroughAnEphemeralVariable() {
+    JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
+    assertTrue(json.at("/variable/ray_auth_token/ephemeral").asBoolean());
+    for (String ray : List.of("head_ray", "worker1_ray", "worker2_ray")) {
+      JsonNode r = resource(json, ray);
+      assertEquals("token", r.at("/input/config/RAY_AUTH_MODE").asText(), ray);
+      boolean uploaded = false;
+      for (JsonNode p : r.get("provisioner")) {
+        if (p.at("/file/destination").asText().endsWith("/secrets/ray-token")) {
+          assertEquals("${var.ray_auth_token}", p.at("/file/content").asText());
+          uploaded = true;
+        }
+      }
+      assertTrue(uploaded, ray + " uploads the token");
+    }
+    assertEquals("token", resource(json, "head_vllm").at("/input/config/RAY_AUTH_MODE").asText());
+    String checks = resource(json, "local_checks").at("/provisioner/0/local-exec/command").asText();
+    assertTrue(checks.contains("test -n \"$TF_VAR_ray_auth_token\""), checks);
+  }
+
+  @Test
   void firewallProtectsRayPortsAndOpensTheApiOnlyToClients() {
     JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
     JsonNode head = resource(json, "head_firewall").at("/input/config");
@@ -199,6 +223,58 @@ class SynthTest {
     assertEquals("deepseek-llm-7b-chat", out.at("/served_model_name/value").asText());
     assertTrue(out.at("/dashboard/value").asText().startsWith("ssh -N -L 8265:127.0.0.1:8265"), out.at("/dashboard/value").asText());
     assertEquals("TF_VAR_vllm_api_key", out.at("/api_key_env/value").asText());
+  }
+
+  @Test
+  void withoutAStateFieldTheBackendIsCdktfsDefaultLocalFile() throws IOException {
+    // CDKTF adds its default backend when the app synthesizes (Testing.synth does not): run it.
+    App app = new App(AppConfig.builder().outdir(dir.resolve("out").toString()).build());
+    new ClusterStack(app, "reference", TestStacks.layout(), TestStacks.loadReference().spec());
+    app.synth();
+    JsonNode backend = TestStacks.JSON.readTree(dir.resolve("out/stacks/reference/cdk.tf.json").toFile()).at("/terraform/backend");
+    assertEquals(List.of("local"), fieldNames(backend));
+    assertEquals(TestStacks.ROOT.resolve("terraform.reference.tfstate").toString(), backend.at("/local/path").asText());
+  }
+
+  @Test
+  void aStateFieldChoosesTheBackend() {
+    JsonNode local = TestStacks.synth(TestStacks.load(dir, "local", TestStacks.cluster(1, 1, "")
+        + "state: {backend: local, path: /var/lib/vrc/local.tfstate}\n").spec()).at("/terraform/backend");
+    assertEquals("/var/lib/vrc/local.tfstate", local.at("/local/path").asText());
+    JsonNode aws = TestStacks.synth(TestStacks.load(dir, "aws", TestStacks.cluster(1, 1, "")
+        + "state: {backend: s3, bucket: vrc-state, region: eu-west-1}\n").spec()).at("/terraform/backend");
+    assertEquals(List.of("s3"), fieldNames(aws));
+    assertEquals("vrc-state", aws.at("/s3/bucket").asText());
+    assertEquals("vllm-ray-cluster/aws.tfstate", aws.at("/s3/key").asText());
+    assertEquals("eu-west-1", aws.at("/s3/region").asText());
+    assertTrue(aws.at("/s3/endpoints").isMissingNode(), aws.toString());
+    assertTrue(aws.at("/s3/use_lockfile").asBoolean(), "two deploys of one stack cannot interleave: " + aws);
+    JsonNode minio = TestStacks.synth(TestStacks.load(dir, "minio", TestStacks.cluster(1, 1, "")
+        + "state: {backend: s3, bucket: vrc-state, key: a/b.tfstate, region: us-east-1, endpoint: 'http://10.0.0.5:9000'}\n").spec())
+        .at("/terraform/backend/s3");
+    assertEquals("http://10.0.0.5:9000", minio.at("/endpoints/s3").asText());
+    assertTrue(minio.at("/use_path_style").asBoolean(), minio.toString());
+    assertTrue(minio.at("/skip_requesting_account_id").asBoolean(), minio.toString());
+    assertTrue(minio.at("/access_key").isMissingNode() && minio.at("/secret_key").isMissingNode(), "credentials come from the environment");
+  }
+
+  @Test
+  void aDeclaredInterconnectReachesTheVllmConfigAndOnlyThen() {
+    JsonNode plain = vllmConfig(TestStacks.synth(TestStacks.loadReference().spec()));
+    assertTrue(plain.path("INTERCONNECT").isMissingNode(), "undeclared: the reference's config (and digest) stays as it was");
+    JsonNode ib = vllmConfig(TestStacks.synth(TestStacks.load(dir, "ib", TestStacks.cluster(1, 1, "  tensor_parallel_size: 2\n")
+        .replace("network:\n", "network:\n  interconnect: infiniband\n")).spec()));
+    assertEquals("infiniband", ib.path("INTERCONNECT").asText());
+  }
+
+  private static JsonNode vllmConfig(JsonNode json) {
+    return json.at("/resource/terraform_data/head_vllm/input/config");
+  }
+
+  private static List<String> fieldNames(JsonNode node) {
+    List<String> names = new ArrayList<>();
+    node.fieldNames().forEachRemaining(names::add);
+    return names;
   }
 
   // ------------------------------------------------------------------ helpers

@@ -61,6 +61,8 @@ class PreflightSandboxTest {
   static final String H200 = "src/test/resources/fixtures/gpu-host-h200x2/";
 
   final String apiKey = "e2e-" + UUID.randomUUID();
+  /** Ray's token (the sandbox stack requires one with Ray 2.52+); made for this run, never written. */
+  final String rayToken = "e2e-ray-" + UUID.randomUUID();
   @TempDir Path dir;
   boolean startedSandbox;
   boolean deployedHere;
@@ -289,6 +291,7 @@ class PreflightSandboxTest {
     assertEquals(0, verify.exitCode(), verify.output());
     assertContains(verify.output(), "ray            ok     " + spec.nodes().size() + "/" + spec.nodes().size() + " nodes alive", "ray status");
     assertFalse(verify.output().contains(apiKey), "verify printed the API key");
+    assertFalse(verify.output().contains(rayToken), "verify printed Ray's token");
     JsonNode json = json(cli(Map.of("TF_VAR_vllm_api_key", apiKey), "verify", STACK.toString(), "--json"));
     for (String check : List.of("units", "ray", "health", "models", "chat")) {
       assertEquals("ok", status(json, "head", check), check + ": " + row(json, "head", check));
@@ -345,7 +348,7 @@ class PreflightSandboxTest {
     String[] command = new String[args.length + 1];
     command[0] = "node_modules/.bin/cdktf";
     System.arraycopy(args, 0, command, 1, args.length);
-    return run(DEPLOY_TIMEOUT, Map.of("TF_VAR_vllm_api_key", apiKey), true, command);
+    return run(DEPLOY_TIMEOUT, Map.of("TF_VAR_vllm_api_key", apiKey, "TF_VAR_ray_auth_token", rayToken), true, command);
   }
 
   /** The JSON report in a run's output (after any warnings the stack loader printed). */

@@ -58,8 +58,14 @@ final class Sandbox {
         reader.join(5000);
         return new Result(124, out + "\n[e2e] timed out after " + timeout + ": " + String.join(" ", command));
       }
-      reader.join(10000);
-      return new Result(p.exitValue(), out.toString());
+      // A grandchild may still hold the pipe for a moment; wait for the end of the output.
+      reader.join(120_000);
+      if (reader.isAlive()) {
+        System.out.println("[e2e] note: output of " + command[0] + " still open 120 s after it exited");
+      }
+      synchronized (out) {
+        return new Result(p.exitValue(), out.toString());
+      }
     } catch (IOException ex) {
       throw new UncheckedIOException(ex);
     } catch (InterruptedException ex) {

@@ -10,12 +10,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.vllmraycluster.TestStacks;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,9 +47,12 @@ class SandboxLifecycleTest {
   static final Path STACK = Sandbox.ROOT.resolve("stacks/sandbox.yaml");
   static final Duration DEPLOY_TIMEOUT = Duration.ofMinutes(25);
 
-  /** A key made for this run; never written anywhere by the test. */
-  final String apiKey = "e2e-" + UUID.randomUUID();
-  final Map<String, String> deployEnv = Map.of("TF_VAR_vllm_api_key", apiKey);
+  /** Secrets made for this run; the test searches files, processes and journals for them. */
+  final String apiKey = "e2e-key-" + UUID.randomUUID();
+  final String rayToken = "e2e-ray-" + UUID.randomUUID();
+  final Map<String, String> deployEnv = Map.of("TF_VAR_vllm_api_key", apiKey, "TF_VAR_ray_auth_token", rayToken);
+  static final String RAY_STATUS = "RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH=/etc/vllm-ray-cluster/secrets/ray-token "
+      + "/opt/vllm_env/bin/ray status --address " + HEAD_IP + ":6379";
 
   @RegisterExtension
   final TestWatcher journalsOnFailure =
@@ -61,8 +67,8 @@ class SandboxLifecycleTest {
   @BeforeAll
   void sandboxUp() {
     assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn); run it as root");
-    step("sandbox up 3");
-    run(Duration.ofMinutes(15), "sandbox/sandbox", "up", "3").ok("sandbox up 3");
+    step("sandbox up 3 --outsider (a host on the bridge that is not in the cluster)");
+    run(Duration.ofMinutes(15), "sandbox/sandbox", "up", "3", "--outsider").ok("sandbox up 3");
     assertTrue(Files.isRegularFile(STACK), "sandbox up writes " + STACK);
   }
 
@@ -91,7 +97,7 @@ class SandboxLifecycleTest {
 
     step("ray status: 3 nodes, the declared GPUs");
     String status = Sandbox.waitFor("3 Ray nodes", Duration.ofSeconds(90),
-        () -> on("head", "sudo -u vllm-ray /opt/vllm_env/bin/ray status --address " + HEAD_IP + ":6379 2>&1"),
+        () -> on("head", RAY_STATUS + " 2>&1"),
         r -> r.exitCode() == 0 && r.output().split(" node_", -1).length - 1 == 3);
     System.out.println(status);
     assertTrue(status.matches("(?s).*/3\\.0 GPU.*"), "3 logical GPUs declared:\n" + status);
@@ -114,21 +120,72 @@ class SandboxLifecycleTest {
     step("our firewall table and the model on every node");
     for (String host : HOSTS) {
       String table = onOk(host, "nft list table inet vllm_ray_cluster");
-      assertContains(table, "6379", host + " protects the Ray GCS port");
+      assertContains(table, host.equals("head") ? "6379" : "10002-19999", host + " protects Ray's ports");
       onOk(host, "test -f /srv/vrc-models/tiny-llama/config.json");
     }
   }
 
   @Test
   @Order(2)
-  void secondDeployPlansNoChanges() {
-    step("cdktf diff sandbox after the deploy: no changes");
-    String diff = cdktf("diff", "sandbox").ok("cdktf diff").output();
-    assertContains(diff, "No changes", "a second plan");
+  void secureByDefault() {
+    step("Ray refuses a client without the token");
+    Sandbox.Result noToken = on("head", "timeout 60 /opt/vllm_env/bin/ray status --address " + HEAD_IP + ":6379 2>&1");
+    assertNotEquals(0, noToken.exitCode(), "ray status without the token must fail:\n" + noToken.output());
+    assertContains(noToken.output(), "InvalidAuthToken", "Ray's own refusal");
+
+    step("from a host outside the cluster: Ray's ports and the API are dropped, SSH is not");
+    String workerPort = onOk("head", "ss -ltnH | awk '{print $4}' | sed 's/.*://' | sort -un "
+        + "| awk '$1 >= 10002 && $1 <= 19999' | head -n 1").strip();
+    assertFalse(workerPort.isEmpty(), "a Ray worker listens on a port in 10002-19999");
+    for (String port : List.of("6379", "10001", "52365", workerPort, "9001")) {
+      // A listener exists: a cluster node connects...
+      onOk("worker1", "timeout 5 bash -c '</dev/tcp/" + HEAD_IP + "/" + port + "'");
+      // ...and the outsider's SYN is dropped (a timeout, not a refusal).
+      Sandbox.Result outside = on("outsider", "timeout 4 bash -c '</dev/tcp/" + HEAD_IP + "/" + port + "'");
+      assertEquals(124, outside.exitCode(), "port " + port + " from the outsider: " + outside.output());
+    }
+    Sandbox.Result dashboard = on("outsider", "timeout 4 bash -c '</dev/tcp/" + HEAD_IP + "/8265'");
+    assertNotEquals(0, dashboard.exitCode(), "the dashboard from the outsider");
+    onOk("head", "ss -ltnH | grep -q '127.0.0.1:8265'");
+    onOk("outsider", "timeout 5 bash -c '</dev/tcp/" + HEAD_IP + "/22'");
+
+    step("no secret in cdktf.out, the state, processes, journals or staging directories");
+    String files = onDeployMachine("grep -rlF -e '" + apiKey + "' -e '" + rayToken + "' cdktf.out terraform.sandbox.tfstate* 2>/dev/null || true");
+    assertEquals("", files.strip(), "files holding a secret");
+    for (String host : HOSTS) {
+      // The patterns reach grep through a pipe, base64-encoded on the command line, so that the
+      // search itself never shows a secret in ps or /proc.
+      String patterns = java.util.Base64.getEncoder().encodeToString((apiKey + "\n" + rayToken + "\n").getBytes());
+      String leaks = onOk(host, "{ ps -eo args; journalctl --no-pager -o cat; cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '; } "
+          + "| grep -cF -f <(echo " + patterns + " | base64 -d) || true");
+      assertEquals("0", leaks.strip(), host + ": lines with a secret in ps/journal/cmdline");
+      onOk(host, "test ! -e /tmp/vrc-stage-root || [ -z \"$(ls -A /tmp/vrc-stage-root)\" ]");
+    }
+    onOk("head", "stat -c '%a %U' /etc/vllm-ray-cluster/secrets/vllm.env | grep -qx '600 root'");
+    onOk("head", "stat -c '%a %U' /etc/vllm-ray-cluster/secrets/ray-token | grep -qx '400 vllm-ray'");
   }
 
   @Test
   @Order(3)
+  void secondDeployPlansNoChanges() {
+    step("plan after the deploy (cdktf synth, tofu plan): no changes");
+    assertEquals(Map.of(), plannedChanges(), "a second plan");
+    step("cdktf deploy again: nothing to do");
+    String again = cdktf("deploy", "sandbox", "--auto-approve").ok("cdktf deploy (no-op)").output();
+    assertContains(again, "No changes", "a no-op deploy");
+
+    step("plan-review after the deploy: no changes, no secret");
+    dev.vllmraycluster.review.PlanReview review =
+        dev.vllmraycluster.review.TofuPlans.planAndReview(Sandbox.ROOT, "sandbox", deployEnv);
+    String md = review.markdown();
+    System.out.println(md);
+    assertTrue(review.summary().noChanges(), review.summary().toString());
+    assertContains(md, "**No changes.**", "the review of a second plan");
+    assertFalse(md.contains(apiKey) || md.contains(rayToken), "a secret is in the review");
+  }
+
+  @Test
+  @Order(4)
   void changingAVllmFlagReplacesOnlyVllmAndRayKeepsRunning() throws IOException {
     String headRayPid = mainPid("head", "vrc-ray-head");
     String workerRayPid = mainPid("worker1", "vrc-ray-worker");
@@ -138,11 +195,8 @@ class SandboxLifecycleTest {
     assertNotEquals(stack, changed, "the sandbox stack sets gpu_memory_utilization: 0.9");
     Files.writeString(STACK, changed);
 
-    step("cdktf diff: only head_vllm is replaced");
-    String diff = cdktf("diff", "sandbox").ok("cdktf diff").output();
-    List<String> replaced = Sandbox.lines(diff).stream().filter(l -> l.contains("must be replaced")).toList();
-    assertEquals(1, replaced.size(), "replacements: " + replaced);
-    assertContains(replaced.get(0), "terraform_data.head_vllm", "the replaced resource");
+    step("plan: only head_vllm is replaced");
+    assertEquals(Map.of("terraform_data.head_vllm", "[\"delete\",\"create\"]"), plannedChanges());
 
     step("cdktf deploy the vLLM-only change");
     cdktf("deploy", "sandbox", "--auto-approve").ok("cdktf deploy (vLLM flag)");
@@ -155,7 +209,7 @@ class SandboxLifecycleTest {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void destroyLeavesTheHostsCleanButKeepsTheModel() {
     step("cdktf destroy sandbox");
     cdktf("destroy", "sandbox", "--auto-approve").ok("cdktf destroy");
@@ -179,6 +233,29 @@ class SandboxLifecycleTest {
     command[0] = "node_modules/.bin/cdktf";
     System.arraycopy(args, 0, command, 1, args.length);
     return run(DEPLOY_TIMEOUT, deployEnv, true, command);
+  }
+
+  /** Synthesizes, plans the sandbox stack with OpenTofu and returns each changed address → actions. */
+  private Map<String, String> plannedChanges() {
+    cdktf("synth").ok("cdktf synth");
+    Path dir = Sandbox.ROOT.resolve("cdktf.out/stacks/sandbox");
+    run(Duration.ofMinutes(3), deployEnv, false, "bash", "-c",
+        "cd " + dir + " && tofu plan -input=false -lock=false -no-color -out=e2e.plan").ok("tofu plan");
+    String json = run(Duration.ofMinutes(1), deployEnv, false, "bash", "-c",
+        "cd " + dir + " && tofu show -json e2e.plan").ok("tofu show").output();
+    Map<String, String> changes = new TreeMap<>();
+    try {
+      for (JsonNode change : TestStacks.JSON.readTree(json).path("resource_changes")) {
+        String actions = change.at("/change/actions").toString();
+        if (!actions.equals("[\"no-op\"]")) {
+          changes.put(change.get("address").asText(), actions);
+        }
+      }
+    } catch (IOException e) {
+      throw new AssertionError("tofu show -json printed no JSON:\n" + json, e);
+    }
+    System.out.println("[e2e] planned changes: " + changes);
+    return changes;
   }
 
   private static String onDeployMachine(String shell) {

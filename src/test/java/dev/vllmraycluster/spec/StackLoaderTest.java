@@ -272,6 +272,24 @@ class StackLoaderTest {
   }
 
   @Test
+  void turnsRayTokenAuthOnWhereThePinnedRaySupportsIt() {
+    ClusterSpec current = TestStacks.load(dir, "cur", TestStacks.cluster(1, 1, "")).spec();
+    assertEquals("TF_VAR_ray_auth_token", current.ray().authToken().environmentVariable());
+    StackLoader.Loaded old = TestStacks.load(dir, "old", TestStacks.cluster(1, 1, "") + "software: {ray_version: 2.47.1}\n");
+    assertNull(old.spec().ray().authToken());
+    assertTrue(old.warnings().stream().anyMatch(w -> w.contains("no token authentication")), old.warnings().toString());
+    SpecException asked = fails(TestStacks.cluster(1, 1, "") + "software: {ray_version: 2.47.1}\nray: {require_auth_token: true}\n");
+    assertEquals("ray.require_auth_token", asked.problems().get(0).path());
+    assertTrue(asked.problems().get(0).fix().contains("2.52.0 or later"), asked.getMessage());
+    StackLoader.Loaded off = TestStacks.load(dir, "off", TestStacks.cluster(1, 1, "") + "ray: {require_auth_token: false}\n");
+    assertNull(off.spec().ray().authToken());
+    assertTrue(off.warnings().stream().anyMatch(w -> w.contains("without a token")), off.warnings().toString());
+    assertTrue(SpecValidator.atLeast("2.52.0", SpecValidator.RAY_TOKEN_AUTH_SINCE));
+    assertTrue(SpecValidator.atLeast("3.0", SpecValidator.RAY_TOKEN_AUTH_SINCE));
+    assertFalse(SpecValidator.atLeast("2.9.3", SpecValidator.RAY_TOKEN_AUTH_SINCE));
+  }
+
+  @Test
   void failsOnUnusableFileName() {
     SpecException e = fails("Bad_Name", TestStacks.cluster(1, 1, ""));
     assertEquals("(file name)", e.problems().get(0).path());
@@ -292,6 +310,50 @@ class StackLoaderTest {
         new ClusterSpec.VllmSpec(9001, "0.0.0.0", 8, 1, 0.9, null, null, null, List.of(), 900));
     SpecException e = assertThrows(SpecException.class, () -> SpecValidator.check(tooMuch));
     assertFalse(e.problems().isEmpty());
+  }
+
+  @Test
+  void aDeclaredFastInterconnectAllowsTensorParallelAcrossNodes() {
+    String tpAcross = TestStacks.cluster(1, 1, "  tensor_parallel_size: 2\n");
+    StackLoader.Loaded undeclared = TestStacks.load(dir, "plain", tpAcross);
+    assertNull(undeclared.spec().network().interconnect());
+    assertTrue(undeclared.warnings().stream().anyMatch(w -> w.contains("spans nodes") && w.contains("network.interconnect")),
+        undeclared.warnings().toString());
+    StackLoader.Loaded ib = TestStacks.load(dir, "ib", tpAcross.replace("network:\n", "network:\n  interconnect: infiniband\n"));
+    assertEquals(ClusterSpec.Interconnect.INFINIBAND, ib.spec().network().interconnect());
+    assertFalse(ib.warnings().stream().anyMatch(w -> w.contains("spans nodes")), ib.warnings().toString());
+    StackLoader.Loaded eth = TestStacks.load(dir, "eth", tpAcross.replace("network:\n", "network:\n  interconnect: ethernet\n"));
+    assertTrue(eth.warnings().stream().anyMatch(w -> w.contains("spans nodes")), eth.warnings().toString());
+  }
+
+  @Test
+  void failsOnAnUnknownInterconnect() {
+    SpecException e = fails(TestStacks.cluster(1, 1, "").replace("network:\n", "network:\n  interconnect: token-ring\n"));
+    assertEquals("network.interconnect", e.problems().get(0).path());
+    assertTrue(e.problems().get(0).fix().contains("infiniband"), e.getMessage());
+  }
+
+  @Test
+  void stateDefaultsToCdktfsLocalFileAndTakesAPathOrAnS3Bucket() {
+    assertEquals(ClusterSpec.StateSpec.DEFAULT, TestStacks.load(dir, "none", TestStacks.cluster(1, 1, "")).spec().state());
+    ClusterSpec local = TestStacks.load(dir, "local", TestStacks.cluster(1, 1, "")
+        + "state: {backend: local, path: state/local.tfstate}\n").spec();
+    assertEquals(new ClusterSpec.LocalState(TestStacks.ROOT.resolve("state/local.tfstate").toString()), local.state());
+    ClusterSpec s3 = TestStacks.load(dir, "shared", TestStacks.cluster(1, 1, "")
+        + "state: {backend: s3, bucket: vrc-state, region: us-east-1, endpoint: 'https://minio.example.org:9000'}\n").spec();
+    assertEquals(new ClusterSpec.S3State("vrc-state", "vllm-ray-cluster/shared.tfstate", "us-east-1", "https://minio.example.org:9000"),
+        s3.state());
+  }
+
+  @Test
+  void failsOnStateFieldsOfAnotherBackendOrMissingBucket() {
+    SpecException e = fails(TestStacks.cluster(1, 1, "") + "state: {backend: s3, path: x.tfstate}\n");
+    List<String> paths = e.problems().stream().map(Problem::path).toList();
+    assertEquals(List.of("state.path", "state.bucket", "state.region"), paths, e.getMessage());
+    SpecException other = fails(TestStacks.cluster(1, 1, "") + "state: {backend: consul}\n");
+    assertEquals("state.backend", other.problems().get(0).path());
+    SpecException secretKey = fails(TestStacks.cluster(1, 1, "") + "state: {backend: s3, bucket: b1b, region: r, secret_key: x}\n");
+    assertTrue(secretKey.getMessage().contains("unknown key 'secret_key'"), secretKey.getMessage());
   }
 
   private SpecException fails(String yaml) {
