@@ -126,7 +126,11 @@ fw_choose() {
       ;;
     *) die "FIREWALL_BACKEND '$FIREWALL_BACKEND' is not auto, nftables, firewalld, ufw or none (network.firewall_backend)" ;;
   esac
-  log "backend $FW_CHOSEN ($why)"
+  if [[ "$FIREWALL_BACKEND" == firewalld || "$FIREWALL_BACKEND" == ufw ]] && [[ "$FW_CHOSEN" != "$FIREWALL_BACKEND" ]]; then
+    warn "backend $FW_CHOSEN ($why)"
+  else
+    log "backend $FW_CHOSEN ($why)"
+  fi
   if [[ "$FW_CHOSEN" != firewalld ]] && firewalld_running; then
     warn "firewalld is running and does not hold our rules: its zones may drop the cluster's traffic (set network.firewall_backend: firewalld or auto)"
   fi

@@ -23,14 +23,24 @@ ufw_specs() {
     [[ -z "$a" ]] || printf "allow from %s comment '%s'\n" "$(ufw_addr "$a")" "$FW_TAG"
   done <<<"$cluster"
   while read -r f a; do
-    [[ -z "$a" ]] || printf "allow from %s to any port %s proto tcp comment '%s'\n" "$(ufw_addr "$a")" "$API_PORT" "$FW_TAG"
+    [[ -z "$a" ]] || ufw_port_spec "$a" "$API_PORT"
   done <<<"$api"
   while read -r f a; do
-    [[ -z "$a" ]] || printf "allow from %s to any port %s proto tcp comment '%s'\n" "$(ufw_addr "$a")" "$DASHBOARD_PORT" "$FW_TAG"
+    [[ -z "$a" ]] || ufw_port_spec "$a" "$DASHBOARD_PORT"
   done <<<"$dash"
 }
 
 ufw_addr() { local a="${1%/32}"; [[ "$a" == *:* ]] && a="${a%/128}"; echo "$a"; }
+
+# ufw_port_spec NETWORK PORT: ufw prints a rule from anywhere as "allow PORT/tcp" (then both
+# families: our table still drops IPv6 clients not listed).
+ufw_port_spec() {
+  if [[ "$1" == 0.0.0.0/0 || "$1" == ::/0 ]]; then
+    printf "allow %s/tcp comment '%s'\n" "$2" "$FW_TAG"
+  else
+    printf "allow from %s to any port %s proto tcp comment '%s'\n" "$(ufw_addr "$1")" "$2" "$FW_TAG"
+  fi
+}
 
 # ufw_ours: the rules carrying our comment, as `ufw show added` prints them (without "ufw ").
 ufw_ours() { ufw show added | sed -n "s/^ufw \(.* comment '$FW_TAG'\)\$/\1/p"; }
