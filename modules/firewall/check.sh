@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# firewall check: vrc-firewall.service active and the table as apply loaded it.
+# firewall check: the backend apply used still holds our rules, and it is still the one apply
+# would choose.
 set -euo pipefail
 
 readonly COMPONENT=firewall
@@ -9,21 +10,27 @@ readonly HERE
 source "$HERE/../common/lib.sh"
 # shellcheck source=firewall.sh
 source "$HERE/firewall.sh"
+# shellcheck source=nftables.sh
+source "$HERE/nftables.sh"
+# shellcheck source=firewalld.sh
+source "$HERE/firewalld.sh"
+# shellcheck source=ufw.sh
+source "$HERE/ufw.sh"
 
 main() {
-  local listing
+  local used
   set_phase check
   load_env "$VRC_ETC/$COMPONENT.env" "${FW_ENV_VARS[@]}"
-  if [[ "$(fw_backend)" == none ]]; then
+  fw_choose >/dev/null
+  if [[ "$FW_CHOSEN" == none ]]; then
     log "ok: network.firewall_backend is none"
     return 0
   fi
-  systemctl is-active --quiet "$FW_UNIT" || die "$FW_UNIT is $(systemctl is-active "$FW_UNIT" 2>&1)"
-  systemctl is-enabled --quiet "$FW_UNIT" || die "$FW_UNIT is not enabled"
-  listing="$(fw_table_listing)" || die "nftables table $FW_TABLE is missing"
-  [[ -f "$FW_RECORD" && "$listing" == "$(<"$FW_RECORD")" ]] ||
-    die "nftables table $FW_TABLE differs from what apply loaded ($FW_RECORD); re-run apply or systemctl restart $FW_UNIT"
-  log "ok: $FW_UNIT active, table $FW_TABLE as loaded"
+  used="$(fw_recorded_backend)" || die "no record of apply's backend ($FW_BACKEND_RECORD): run apply"
+  [[ " ${FW_BACKENDS[*]} " == *" $used "* ]] || die "$FW_BACKEND_RECORD names '$used', not one of ${FW_BACKENDS[*]}"
+  [[ "$used" == "$FW_CHOSEN" ]] ||
+    die "apply put our rules into $used, but the host now calls for $FW_CHOSEN (a firewall was started or stopped since): run apply again"
+  "${used}_check" || die "the $used rules are not in place (above)"
 }
 
 main "$@"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# firewall remove: stop and delete vrc-firewall.service, delete the table and our files.
+# firewall remove: our rules out of every backend (whichever apply used, and any left from an
+# earlier choice), then our unit and files. Each part is a no-op when it finds nothing of ours.
 set -euo pipefail
 
 readonly COMPONENT=firewall
@@ -9,17 +10,20 @@ readonly HERE
 source "$HERE/../common/lib.sh"
 # shellcheck source=firewall.sh
 source "$HERE/firewall.sh"
+# shellcheck source=nftables.sh
+source "$HERE/nftables.sh"
+# shellcheck source=firewalld.sh
+source "$HERE/firewalld.sh"
+# shellcheck source=ufw.sh
+source "$HERE/ufw.sh"
 
 main() {
   set_phase remove
   require_root
   [[ ! -f "$VRC_ETC/$COMPONENT.env" ]] || load_env "$VRC_ETC/$COMPONENT.env"
-  unit_remove "$FW_UNIT"
-  if command -v nft >/dev/null && fw_table_listing >/dev/null; then
-    nft delete table "$FW_TABLE"
-    log "deleted table $FW_TABLE"
-  fi
-  rm -f "$FW_FILE" "$FW_RECORD"
+  firewalld_remove
+  ufw_remove
+  rm -f "$FW_BACKEND_RECORD"
   uninstall_component "$COMPONENT"
   rmdir "$VRC_STATE" 2>/dev/null || true
   log "removed"

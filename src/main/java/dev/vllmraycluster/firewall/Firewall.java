@@ -11,9 +11,11 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The host firewall of one node ({@code modules/firewall}): our own nftables table, in which every
- * cluster node reaches everything, the API and dashboard only the networks allowed for them, and
- * every other port of ours nobody else. SSH is never touched.
+ * The host firewall of one node ({@code modules/firewall}): every cluster node reaches everything,
+ * the API and dashboard only the networks allowed for them, and every other port of ours nobody
+ * else. The rules go into the backend {@code network.firewall_backend} names, chosen on the node
+ * for {@code auto}: our own nftables table, a firewalld policy of ours, or ufw allow rules of ours
+ * plus our nftables table for the drops. SSH is never touched.
  */
 public class Firewall extends HostStep {
   public Firewall(

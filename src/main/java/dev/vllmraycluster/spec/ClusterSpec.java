@@ -91,9 +91,17 @@ public record ClusterSpec(
    */
   public record SshSpec(String host, String user, int port, String privateKeyPath, String hostKey) {}
 
+  /**
+   * Where a node's firewall rules go ({@code modules/firewall}). {@code AUTO}: firewalld if it is
+   * running, else ufw if it is active, else our own nftables table. An explicit {@code FIREWALLD}
+   * or {@code UFW} whose firewall is installed but not running falls back to nftables (we never
+   * start or enable a host firewall). {@code NONE}: no rules (flagged).
+   */
   public enum FirewallBackend {
     AUTO,
     NFTABLES,
+    FIREWALLD,
+    UFW,
     NONE
   }
 

@@ -265,7 +265,9 @@ public final class SpecValidator {
     List<String> api = cidrs("network.api_allowed_networks", n.apiAllowedNetworks());
     List<String> dashboard = cidrs("network.dashboard_allowed_networks", n.dashboardAllowedNetworks());
     FirewallBackend backend = n.firewallBackend() == null ? FirewallBackend.AUTO
-        : enumValue("network.firewall_backend", n.firewallBackend(), FirewallBackend.class, FirewallBackend.AUTO);
+        : enumValue("network.firewall_backend", n.firewallBackend(), FirewallBackend.class, FirewallBackend.AUTO,
+            "use one of " + choices(FirewallBackend.class) + "; auto (the default) picks firewalld if it runs, else ufw if"
+                + " active, else nftables, per node");
     Interconnect interconnect = n.interconnect() == null ? null
         : enumValue("network.interconnect", n.interconnect(), Interconnect.class, null);
     return new NetworkSpec(cidr, api, dashboard, backend, interconnect);
@@ -761,12 +763,16 @@ public final class SpecValidator {
   }
 
   private <E extends Enum<E>> E enumValue(String path, String value, Class<E> type, E fallback) {
+    return enumValue(path, value, type, fallback, "use one of " + choices(type));
+  }
+
+  private <E extends Enum<E>> E enumValue(String path, String value, Class<E> type, E fallback, String fix) {
     for (E constant : type.getEnumConstants()) {
       if (constant.name().toLowerCase(Locale.ROOT).equals(value)) {
         return constant;
       }
     }
-    problem(path, "'" + value + "' is not one of " + choices(type), "use one of " + choices(type));
+    problem(path, "'" + value + "' is not one of " + choices(type), fix);
     return fallback;
   }
 

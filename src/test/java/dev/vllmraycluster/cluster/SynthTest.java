@@ -161,6 +161,20 @@ class SynthTest {
     assertFalse(workerPorts.contains("22"));
   }
 
+  @ParameterizedTest
+  @CsvSource({"auto", "nftables", "firewalld", "ufw", "none"})
+  void firewallBackendReachesTheHostAndReplacesOnlyTheFirewalls(String backend) {
+    String yaml = TestStacks.cluster(1, 1, "").replace("network:\n", "network:\n  firewall_backend: " + backend + "\n");
+    JsonNode json = TestStacks.synth(TestStacks.load(dir, "fw", yaml).spec());
+    for (String node : List.of("head", "worker1")) {
+      assertEquals(backend, resource(json, node + "_firewall").at("/input/config/FIREWALL_BACKEND").asText());
+    }
+    if (!backend.equals("auto")) {
+      JsonNode auto = TestStacks.synth(TestStacks.load(dir, "fw", TestStacks.cluster(1, 1, "")).spec());
+      assertEquals(Set.of("head_firewall", "worker1_firewall"), changedTriggers(auto, json));
+    }
+  }
+
   @Test
   void changingOneVllmFlagReplacesOnlyVllm() {
     ClusterSpec before = TestStacks.load(dir, "a", TestStacks.cluster(2, 1, "  tensor_parallel_size: 2\n")).spec();

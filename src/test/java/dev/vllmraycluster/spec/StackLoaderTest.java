@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.vllmraycluster.TestStacks;
+import dev.vllmraycluster.spec.ClusterSpec.FirewallBackend;
 import dev.vllmraycluster.spec.ClusterSpec.HuggingFace;
 import dev.vllmraycluster.spec.ClusterSpec.OsFamily;
 import dev.vllmraycluster.spec.ClusterSpec.Role;
@@ -15,6 +16,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class StackLoaderTest {
   @TempDir Path dir;
@@ -88,6 +91,32 @@ class StackLoaderTest {
         model: {huggingface_repo: a/b}
         """).spec();
     assertEquals(List.of("10.2.0.7/32", "10.3.0.0/16"), spec.network().apiAllowedNetworks());
+  }
+
+  @ParameterizedTest
+  @CsvSource({"auto, AUTO", "nftables, NFTABLES", "firewalld, FIREWALLD", "ufw, UFW", "none, NONE"})
+  void parsesEveryFirewallBackend(String yaml, FirewallBackend expected) {
+    StackLoader.Loaded loaded = TestStacks.load(dir, "fw", """
+        nodes: [{name: h, role: head, address: 10.1.0.1, gpus: 1}]
+        network: {firewall_backend: %s}
+        model: {huggingface_repo: a/b}
+        """.formatted(yaml));
+    assertEquals(expected, loaded.spec().network().firewallBackend());
+    assertEquals(expected == FirewallBackend.NONE,
+        loaded.warnings().stream().anyMatch(w -> w.startsWith("network.firewall_backend: none")), loaded.warnings().toString());
+  }
+
+  @Test
+  void failsOnUnknownFirewallBackendListingTheChoices() {
+    SpecException e = fails("""
+        nodes: [{name: h, role: head, address: 10.1.0.1, gpus: 1}]
+        network: {firewall_backend: iptables}
+        model: {huggingface_repo: a/b}
+        """);
+    Problem p = e.problems().get(0);
+    assertEquals("network.firewall_backend", p.path());
+    assertEquals("'iptables' is not one of auto, nftables, firewalld, ufw, none", p.message());
+    assertTrue(p.fix().contains("auto (the default) picks firewalld if it runs, else ufw if active, else nftables"), p.fix());
   }
 
   @Test
