@@ -1,6 +1,5 @@
 package dev.vllmraycluster.cluster;
 
-import com.hashicorp.cdktf.ITerraformDependable;
 import com.hashicorp.cdktf.LocalBackend;
 import com.hashicorp.cdktf.LocalBackendConfig;
 import com.hashicorp.cdktf.S3Backend;
@@ -281,10 +280,5 @@ public class ClusterStack extends TerraformStack {
   private void output(String id, String value, String description) {
     new TerraformOutput(
         this, id, TerraformOutputConfig.builder().value(value).description(description).build());
-  }
-
-  /** For callers that wire more resources after the cluster. */
-  public List<ITerraformDependable> lastSteps() {
-    return List.of(cluster.vllm().resource());
   }
 }

@@ -93,9 +93,8 @@ public class GpuCluster extends Construct {
     this.vllm = new VllmService(head, layout, spec, List.of(), vllmUpstream);
   }
 
-  private ModelStore store(GpuNode node, ProjectLayout layout, List<HostStep> upstream) {
-    // The fetch runs in the venv (huggingface_hub comes with vLLM).
-    List<HostStep> restartsWith = new ArrayList<>(upstream);
+  private ModelStore store(GpuNode node, ProjectLayout layout, List<HostStep> restartsWith) {
+    // After the bootstrap: the fetch runs in the venv (huggingface_hub comes with vLLM).
     ModelStore store =
         new ModelStore(node, layout, spec, List.of(node.bootstrap().resource()), restartsWith);
     stores.put(node.spec().name(), store);
