@@ -1,6 +1,7 @@
 package dev.vllmraycluster.cli;
 
 import dev.vllmraycluster.node.ProjectLayout;
+import dev.vllmraycluster.spec.StackLoader.Loaded;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -74,5 +76,11 @@ record CheckOptions(Path stackFile, boolean json, Set<String> ignore, Duration c
       return ProjectLayout.current().root().resolve("stacks").resolve(arg + ".yaml");
     }
     return p;
+  }
+
+  /** The stack these options name, loaded and validated; null when it is broken (errors printed). */
+  Loaded load(PrintStream err) {
+    Map<String, Loaded> stacks = Stacks.loadAll(ProjectLayout.current().root(), List.of(stackFile), err);
+    return stacks == null ? null : stacks.values().iterator().next();
   }
 }

@@ -1,14 +1,11 @@
 package dev.vllmraycluster.cli;
 
-import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.preflight.Preflight;
 import dev.vllmraycluster.preflight.Report;
 import dev.vllmraycluster.preflight.ReportRenderer;
 import dev.vllmraycluster.preflight.ShellFactory;
 import dev.vllmraycluster.spec.StackLoader.Loaded;
 import java.io.PrintStream;
-import java.util.List;
-import java.util.Map;
 
 /**
  * {@code preflight STACK [--json] [--ignore=a,b]}: connects to every node at once and runs the
@@ -28,12 +25,10 @@ final class PreflightCommand {
     if (opts == null) {
       return ExitCodes.BAD_INPUT;
     }
-    ProjectLayout layout = ProjectLayout.current();
-    Map<String, Loaded> stacks = Stacks.loadAll(layout.root(), List.of(opts.stackFile()), err);
-    if (stacks == null) {
+    Loaded loaded = opts.load(err);
+    if (loaded == null) {
       return ExitCodes.BAD_INPUT;
     }
-    Loaded loaded = stacks.values().iterator().next();
     if (!opts.json()) {
       out.println("preflight " + loaded.spec().name() + ": checking " + loaded.spec().nodes().size()
           + " node(s) over SSH (read-only)...");

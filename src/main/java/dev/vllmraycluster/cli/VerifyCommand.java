@@ -1,6 +1,5 @@
 package dev.vllmraycluster.cli;
 
-import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.preflight.Preflight;
 import dev.vllmraycluster.preflight.Report;
 import dev.vllmraycluster.preflight.ReportRenderer;
@@ -9,8 +8,6 @@ import dev.vllmraycluster.preflight.Verify;
 import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.StackLoader.Loaded;
 import java.io.PrintStream;
-import java.util.List;
-import java.util.Map;
 
 /**
  * {@code verify STACK [--json] [--ignore=a,b]}: after a deploy, checks that the cluster serves.
@@ -30,12 +27,11 @@ final class VerifyCommand {
     if (opts == null) {
       return ExitCodes.BAD_INPUT;
     }
-    ProjectLayout layout = ProjectLayout.current();
-    Map<String, Loaded> stacks = Stacks.loadAll(layout.root(), List.of(opts.stackFile()), err);
-    if (stacks == null) {
+    Loaded loaded = opts.load(err);
+    if (loaded == null) {
       return ExitCodes.BAD_INPUT;
     }
-    ClusterSpec spec = stacks.values().iterator().next().spec();
+    ClusterSpec spec = loaded.spec();
     String key = null;
     if (spec.vllm().apiKey() != null) {
       String env = spec.vllm().apiKey().environmentVariable();
