@@ -214,15 +214,21 @@ class Handler(BaseHTTPRequestHandler):
                 f"pipeline_parallel_size={engine.pp}): " +
                 "; ".join(p["fragment"] for p in parts) + f". You said: {prompt}")
 
-    def _chat(self):
+    def _read_request(self):
+        """The JSON body and its checked model name, or None when an error was already sent."""
         try:
             body = self._read_json()
         except ValueError as e:
             self._send_json(400, _error(str(e), "BadRequestError", 400))
-            return
+            return None
         model = self._check_request(body)
-        if model is None:
+        return None if model is None else (body, model)
+
+    def _chat(self):
+        request = self._read_request()
+        if request is None:
             return
+        body, model = request
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages or \
                 not all(isinstance(m, dict) for m in messages):
@@ -264,14 +270,10 @@ class Handler(BaseHTTPRequestHandler):
             "usage": usage, "prompt_logprobs": None, "kv_transfer_params": None})
 
     def _completions(self):
-        try:
-            body = self._read_json()
-        except ValueError as e:
-            self._send_json(400, _error(str(e), "BadRequestError", 400))
+        request = self._read_request()
+        if request is None:
             return
-        model = self._check_request(body)
-        if model is None:
-            return
+        body, model = request
         prompt = body.get("prompt")
         if isinstance(prompt, list):
             prompt = " ".join(str(p) for p in prompt)

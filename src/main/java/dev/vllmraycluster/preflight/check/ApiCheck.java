@@ -27,7 +27,7 @@ public abstract class ApiCheck extends NodeCheck {
     Http http = Http.of(r.stdout());
     if (http.code() == 0) {
       return fail(f, "no answer from " + url(ctx) + ": " + r.brief(),
-          "journalctl -u vrc-vllm -n 50 on " + f.node().name() + "; is vllm.port " + ctx.spec().vllm().port() + " right?");
+          journalFix(f) + "; is vllm.port " + ctx.spec().vllm().port() + " right?");
     }
     return judge(ctx, f, http);
   }
@@ -49,6 +49,10 @@ public abstract class ApiCheck extends NodeCheck {
     return fail(f, url(ctx) + ": HTTP " + http.code() + (set ? " with the key from " + env : " (" + env + " is not set here)"),
         set ? "the server has another key: deploy again with the same " + env
             : "export " + env + " with the key clients send, then verify again");
+  }
+
+  static String journalFix(NodeFacts f) {
+    return "journalctl -u vrc-vllm -n 50 on " + f.node().name();
   }
 
   static JsonNode json(String body) {
@@ -90,12 +94,32 @@ public abstract class ApiCheck extends NodeCheck {
     @Override
     Row judge(Context ctx, NodeFacts f, Http http) {
       return http.code() == 200 ? ok(f, url(ctx) + ": 200")
-          : fail(f, url(ctx) + ": HTTP " + http.code(), "journalctl -u vrc-vllm -n 50 on " + f.node().name());
+          : fail(f, url(ctx) + ": HTTP " + http.code(), journalFix(f));
     }
   }
 
+  /**
+   * An endpoint behind the API key: a refused key, or anything but 200 with a JSON body, fails the
+   * same way for each; {@link #judgeJson} judges the rest.
+   */
+  abstract static class KeyedApiCheck extends ApiCheck {
+    @Override
+    final Row judge(Context ctx, NodeFacts f, Http http) {
+      if (http.code() == 401 || http.code() == 403) {
+        return unauthorized(ctx, f, http);
+      }
+      JsonNode root = json(http.body());
+      if (http.code() != 200 || root == null) {
+        return fail(f, url(ctx) + ": HTTP " + http.code() + " " + brief(http.body()), journalFix(f));
+      }
+      return judgeJson(ctx, f, http, root);
+    }
+
+    abstract Row judgeJson(Context ctx, NodeFacts f, Http http, JsonNode root);
+  }
+
   /** {@code /v1/models} lists the served model name. */
-  public static final class Models extends ApiCheck {
+  public static final class Models extends KeyedApiCheck {
     @Override
     public String name() {
       return "models";
@@ -117,15 +141,8 @@ public abstract class ApiCheck extends NodeCheck {
     }
 
     @Override
-    Row judge(Context ctx, NodeFacts f, Http http) {
-      if (http.code() == 401 || http.code() == 403) {
-        return unauthorized(ctx, f, http);
-      }
+    Row judgeJson(Context ctx, NodeFacts f, Http http, JsonNode root) {
       String want = ctx.spec().model().servedModelName();
-      JsonNode root = json(http.body());
-      if (http.code() != 200 || root == null) {
-        return fail(f, url(ctx) + ": HTTP " + http.code() + " " + brief(http.body()), "journalctl -u vrc-vllm -n 50 on " + f.node().name());
-      }
       for (JsonNode m : root.path("data")) {
         if (want.equals(m.path("id").asText())) {
           return ok(f, url(ctx) + ": 200, serves " + want);
@@ -137,7 +154,7 @@ public abstract class ApiCheck extends NodeCheck {
   }
 
   /** One chat completion with the key: the whole path through Ray to the workers. */
-  public static final class Chat extends ApiCheck {
+  public static final class Chat extends KeyedApiCheck {
     @Override
     public String name() {
       return "chat";
@@ -159,17 +176,10 @@ public abstract class ApiCheck extends NodeCheck {
     }
 
     @Override
-    Row judge(Context ctx, NodeFacts f, Http http) {
-      if (http.code() == 401 || http.code() == 403) {
-        return unauthorized(ctx, f, http);
-      }
-      JsonNode root = json(http.body());
-      if (http.code() != 200 || root == null) {
-        return fail(f, url(ctx) + ": HTTP " + http.code() + " " + brief(http.body()), "journalctl -u vrc-vllm -n 50 on " + f.node().name());
-      }
+    Row judgeJson(Context ctx, NodeFacts f, Http http, JsonNode root) {
       String content = root.path("choices").path(0).path("message").path("content").asText("");
       if (!"chat.completion".equals(root.path("object").asText()) || content.isBlank()) {
-        return fail(f, url(ctx) + ": 200 without a completion: " + brief(http.body()), "journalctl -u vrc-vllm -n 50 on " + f.node().name());
+        return fail(f, url(ctx) + ": 200 without a completion: " + brief(http.body()), journalFix(f));
       }
       int tokens = root.path("usage").path("completion_tokens").asInt(-1);
       return ok(f, "200, " + (tokens >= 0 ? tokens + " tokens: " : "") + "\"" + brief(content) + "\"");
