@@ -26,14 +26,10 @@ main() {
       exportfs -v | awk -v p="$MOUNT_PATH" '$1 == p { f = 1 } END { exit !f }' || die "$MOUNT_PATH is not exported (exportfs -v)"
       ;;
   esac
-  if [[ "$STORAGE_MODE" == external_nfs ]]; then
-    [[ -n "$(ls -A "$MODEL_DIR" 2>/dev/null)" ]] || die "$MODEL_DIR is empty or missing"
-  else
-    [[ -f "$MODEL_DIR/.vrc-complete" ]] || die "$MODEL_DIR/.vrc-complete missing: the model is not (completely) there"
-    want="$(ms_want /nonexistent)"
-    [[ -z "$want" || "$(<"$MODEL_DIR/.vrc-complete")" == "$want" ]] ||
-      die "$MODEL_DIR holds '$(<"$MODEL_DIR/.vrc-complete")', expected '$want'"
-  fi
+  [[ -f "$MODEL_DIR/.vrc-complete" ]] || die "$MODEL_DIR/.vrc-complete missing: the model is not (completely) there"
+  want="$(ms_want /nonexistent)"
+  [[ -z "$want" || "$(<"$MODEL_DIR/.vrc-complete")" == "$want" ]] ||
+    die "$MODEL_DIR holds '$(<"$MODEL_DIR/.vrc-complete")', expected '$want'"
   log "ok: $MODEL_DIR ($STORAGE_MODE, $STORE_ROLE): $(cat "$MODEL_DIR/.vrc-complete" 2>/dev/null || echo present)"
 }
 

@@ -21,6 +21,13 @@ main() {
   fi
   load_env "$VRC_ETC/$COMPONENT.env" "${MS_ENV_VARS[@]}"
   ms_validate
+  # The node that wrote the model deletes it only when asked to, before its mount goes.
+  if [[ "$FETCH_MODEL" == true && "$DELETE_ON_DESTROY" == true && -d "$MODEL_DIR" ]]; then
+    rm -rf "$MODEL_DIR"
+    log "deleted $MODEL_DIR (DELETE_ON_DESTROY=true)"
+  elif [[ "$FETCH_MODEL" == true && -d "$MODEL_DIR" ]]; then
+    log "kept $MODEL_DIR (DELETE_ON_DESTROY=false)"
+  fi
   case "$STORE_ROLE" in
     nfs_client) unit_remove "$(mount_unit)" ;;
     nfs_server)
@@ -33,14 +40,12 @@ main() {
         systemctl disable --now --quiet "$NFS_SERVER_UNIT" || true
         rm -f "$MS_ENABLED_NFS"
       fi
+      if [[ -f "$MS_NFS_CONF" ]]; then
+        rm -f "$MS_NFS_CONF"
+        log "removed $MS_NFS_CONF"
+      fi
       ;;
   esac
-  if [[ "$STORE_ROLE" != nfs_client && "$DELETE_ON_DESTROY" == true && -d "$MODEL_DIR" ]]; then
-    rm -rf "$MODEL_DIR"
-    log "deleted $MODEL_DIR (DELETE_ON_DESTROY=true)"
-  elif [[ "$STORE_ROLE" != nfs_client && -d "$MODEL_DIR" ]]; then
-    log "kept $MODEL_DIR (DELETE_ON_DESTROY=false)"
-  fi
   remove_created_mount_path
   rm -rf "$MS_HF_HOME"
   pkg_remove_recorded "$(detect_os_family)" "$MS_PKG_RECORD"

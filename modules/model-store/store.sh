@@ -1,14 +1,18 @@
 # shellcheck shell=bash disable=SC2034
 # Helpers shared by model-store's apply.sh, check.sh and remove.sh.
 
+# Required in model-store.env; optional: MODEL_MANIFEST, HF_TOKEN_ENV (the variable's name, for
+# messages), MODEL_WAIT_TIMEOUT_SECONDS.
 readonly MS_ENV_VARS=(STORAGE_MODE STORE_ROLE MOUNT_PATH MODEL_DIR NFS_SERVER NFS_SERVER_PATH NFS_CLIENTS
-  NFS_MOUNT_OPTIONS MODEL_SOURCE HF_REPO HF_REVISION HF_ENDPOINT DELETE_ON_DESTROY VENV_PATH SERVICE_USER)
+  NFS_MOUNT_OPTIONS NFS_MOUNTD_PORT NFS_STATD_PORT NFS_LOCKD_PORT FETCH_MODEL MODEL_SOURCE HF_REPO
+  HF_REVISION HF_ENDPOINT DELETE_ON_DESTROY VENV_PATH SERVICE_USER)
 readonly MS_PKG_RECORD="$VRC_STATE/model-store-installed-packages"
 readonly MS_CREATED_MOUNT_PATH="$VRC_STATE/model-store-created-mount-path"
 readonly MS_ENABLED_NFS="$VRC_STATE/model-store-enabled-nfs-server"
 readonly MS_HF_HOME="$VRC_STATE/hf-home"
 readonly MS_TOKEN_NAME=hf-token
 readonly MS_EXPORTS=/etc/exports.d/vllm-ray-cluster.exports
+readonly MS_NFS_CONF=/etc/nfs.conf.d/vllm-ray-cluster.conf
 readonly NFS_SERVER_UNIT=nfs-server.service
 
 ms_validate() {
@@ -23,6 +27,10 @@ ms_validate() {
     *) die "STORE_ROLE $STORE_ROLE does not fit STORAGE_MODE $STORAGE_MODE" ;;
   esac
   [[ "$DELETE_ON_DESTROY" == true || "$DELETE_ON_DESTROY" == false ]] || die "DELETE_ON_DESTROY must be true or false"
+  [[ "$FETCH_MODEL" == true || "$FETCH_MODEL" == false ]] || die "FETCH_MODEL must be true or false"
+  for p in "$NFS_MOUNTD_PORT" "$NFS_STATD_PORT" "$NFS_LOCKD_PORT"; do
+    if ! [[ "$p" =~ ^[1-9][0-9]{0,4}$ ]] || ((p > 65535)); then die "NFS port '$p' is not a port number"; fi
+  done
 }
 
 # record_created_mount_path: remember the topmost directory of MOUNT_PATH that apply creates.

@@ -5,6 +5,7 @@ import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
 import dev.vllmraycluster.spec.ClusterSpec.RaySpec;
 import dev.vllmraycluster.spec.ClusterSpec.Role;
 import dev.vllmraycluster.spec.ClusterSpec.StorageMode;
+import dev.vllmraycluster.storage.NfsPorts;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -40,8 +41,9 @@ public final class Exposure {
       services.add(new Service("Ray GCS", Port.tcp(ray.gcsPort()), List.of()));
       services.add(new Service("Ray client server", Port.tcp(ray.clientServerPort()), List.of()));
       if (spec.storage().mode() == StorageMode.HEAD_NFS) {
-        services.add(new Service("NFS", Port.tcp(2049), List.of()));
-        services.add(new Service("rpcbind", Port.tcp(111), List.of()));
+        for (NfsPorts.Named nfs : NfsPorts.all()) {
+          services.add(new Service(nfs.service(), Port.tcp(nfs.port()), List.of()));
+        }
       }
     }
     services.add(new Service("Ray dashboard agent", Port.tcp(ray.dashboardAgentPort()), List.of()));

@@ -113,6 +113,9 @@ public class ModelStore extends HostStep {
             .put("NFS_SERVER_PATH", nfsServerPath)
             .put("NFS_CLIENTS", clients)
             .put("NFS_MOUNT_OPTIONS", mountOptions)
+            .put("NFS_MOUNTD_PORT", NfsPorts.MOUNTD)
+            .put("NFS_STATD_PORT", NfsPorts.STATD)
+            .put("NFS_LOCKD_PORT", NfsPorts.LOCKD)
             .put("FETCH_MODEL", holdsData);
     List<Upload> uploads = new ArrayList<>();
     if (cluster.model().source() instanceof HuggingFace hf) {
@@ -121,6 +124,8 @@ public class ModelStore extends HostStep {
           .put("HF_REVISION", hf.revision())
           .put("HF_ENDPOINT", hf.endpoint())
           .put("MODEL_MANIFEST", manifest(cluster));
+      // The variable's name (never its value), for the host's messages about a refused token.
+      env.put("HF_TOKEN_ENV", hf.token() == null ? "" : hf.token().environmentVariable());
       if (hf.token() != null && holdsData) {
         // Delivered from an ephemeral variable into a root-only file; never in state or plan.
         String variable = "var." + hf.token().variableName();

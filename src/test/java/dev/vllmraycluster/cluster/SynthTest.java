@@ -161,6 +161,45 @@ class SynthTest {
     assertFalse(workerPorts.contains("22"));
   }
 
+  @Test
+  void anNfsHeadPinsItsRpcPortsAndTheFirewallNamesThem() {
+    JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
+    JsonNode store = resource(json, "head_model").at("/input/config");
+    assertEquals("20048", store.get("NFS_MOUNTD_PORT").asText());
+    assertEquals("20050", store.get("NFS_STATD_PORT").asText());
+    assertEquals("20051", store.get("NFS_LOCKD_PORT").asText());
+    List<String> ports = List.of(resource(json, "head_firewall").at("/input/config/PROTECTED_TCP_PORTS").asText().split(" "));
+    assertTrue(ports.containsAll(List.of("2049", "111", "20048", "20050", "20051")), ports.toString());
+    List<String> workerPorts = List.of(resource(json, "worker1_firewall").at("/input/config/PROTECTED_TCP_PORTS").asText().split(" "));
+    assertFalse(workerPorts.contains("2049"), "a worker serves no NFS: " + workerPorts);
+    assertEquals("true", store.get("FETCH_MODEL").asText());
+    assertEquals("false", resource(json, "worker1_model").at("/input/config/FETCH_MODEL").asText());
+  }
+
+  @Test
+  void externalNfsHasTheHeadWriteAndTheWorkersRead() {
+    String yaml = TestStacks.cluster(1, 1, "").replaceFirst("(?m)^storage:\\n(  .*\\n)*", "")
+        + "storage:\n  mode: external_nfs\n  nfs_server: 10.0.0.200\n  nfs_server_path: /export/models\n";
+    JsonNode json = TestStacks.synth(TestStacks.load(dir, "ext", yaml).spec());
+    JsonNode head = resource(json, "head_model").at("/input/config");
+    JsonNode worker = resource(json, "worker1_model").at("/input/config");
+    assertEquals("nfs_client", head.get("STORE_ROLE").asText());
+    assertEquals("true", head.get("FETCH_MODEL").asText());
+    assertTrue(head.get("NFS_MOUNT_OPTIONS").asText().startsWith("rw,"), head.toString());
+    assertEquals("false", worker.get("FETCH_MODEL").asText());
+    assertTrue(worker.get("NFS_MOUNT_OPTIONS").asText().startsWith("ro,"), worker.toString());
+    List<String> ports = List.of(resource(json, "head_firewall").at("/input/config/PROTECTED_TCP_PORTS").asText().split(" "));
+    assertFalse(ports.contains("2049"), "the head serves no NFS with an external server: " + ports);
+  }
+
+  @Test
+  void theHfTokensVariableNameReachesTheHostNeverItsValue() {
+    String yaml = TestStacks.cluster(1, 1, "").replace("huggingface_repo: ", "hf_token_env: TF_VAR_hf_token\n  huggingface_repo: ");
+    JsonNode json = TestStacks.synth(TestStacks.load(dir, "tok", yaml).spec());
+    assertEquals("TF_VAR_hf_token", resource(json, "head_model").at("/input/config/HF_TOKEN_ENV").asText());
+    assertTrue(json.toString().contains("${var.hf_token}"), "the token comes from the ephemeral variable");
+  }
+
   @ParameterizedTest
   @CsvSource({"auto", "nftables", "firewalld", "ufw", "none"})
   void firewallBackendReachesTheHostAndReplacesOnlyTheFirewalls(String backend) {
