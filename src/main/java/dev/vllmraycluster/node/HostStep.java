@@ -150,6 +150,16 @@ public abstract class HostStep extends Construct {
     return resource;
   }
 
+  /**
+   * A replacement of this step is created before the step it replaces is destroyed (OpenTofu's
+   * {@code create_before_destroy}): for a part that must never be absent, like the firewall. Its
+   * remove.sh must then leave alone what a newer step has claimed ({@code superseded} in
+   * common/lib.sh).
+   */
+  protected void createBeforeDestroy() {
+    resource.addOverride("lifecycle", Map.of("create_before_destroy", true));
+  }
+
   public String logicalId() {
     return logicalId;
   }
@@ -243,7 +253,9 @@ public abstract class HostStep extends Construct {
       file.put("destination", stage + "/" + upload.stagePath());
       list.add(Map.of("file", file));
     }
-    // 3. Apply, and remove the staging directory whatever happened (it may hold a secret).
+    // 3. Apply, and remove the staging directory whatever happened (it may hold a secret). The
+    //    resource's id lets a replacement created before its predecessor is destroyed claim the
+    //    component (claim_step in common/lib.sh), so that the old one's remove.sh leaves it be.
     list.add(
         remoteExec(
             List.of(
@@ -255,7 +267,7 @@ public abstract class HostStep extends Construct {
                     + component
                     + "/apply.sh "
                     + stage
-                    + " || rc=$?; rm -rf "
+                    + " ${self.id} || rc=$?; rm -rf "
                     + stage
                     + "; exit $rc")));
     // 4. At destroy: the installed remove.sh, which reads its installed configuration.
@@ -273,7 +285,7 @@ public abstract class HostStep extends Construct {
                 + asRoot
                 + " "
                 + remove
-                + "; else echo '["
+                + " ${self.id}; else echo '["
                 + node.name()
                 + "/"
                 + component
