@@ -18,6 +18,7 @@ public final class Main {
     String command = argv.length == 0 ? "synth" : argv[0];
     String[] rest = argv.length == 0 ? argv : Arrays.copyOfRange(argv, 1, argv.length);
     boolean verbose = Arrays.asList(rest).contains("--verbose");
+    Logging.configure(verbose);
     try {
       return switch (command) {
         case "synth" -> new SynthCommand(out, err).run(rest);
