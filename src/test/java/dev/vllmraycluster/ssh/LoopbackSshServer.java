@@ -21,7 +21,7 @@ import org.apache.sshd.server.keyprovider.SimpleGeneratorHostKeyProvider;
  * unit tier: public-key login only, for the authorized keys given, and only with SHA-2 signatures
  * (no ssh-rsa/SHA-1, as current OpenSSH servers). It runs no commands.
  */
-final class LoopbackSshServer implements AutoCloseable {
+public final class LoopbackSshServer implements AutoCloseable {
   private final SshServer server;
   private final PublicKey hostKey;
 
@@ -31,7 +31,7 @@ final class LoopbackSshServer implements AutoCloseable {
   }
 
   /** @param authorizedKeys OpenSSH public key lines ({@code ssh-ed25519 AAAA... comment}) */
-  static LoopbackSshServer start(List<String> authorizedKeys) throws IOException, GeneralSecurityException {
+  public static LoopbackSshServer start(List<String> authorizedKeys) throws IOException, GeneralSecurityException {
     List<PublicKey> keys = new ArrayList<>();
     for (String line : authorizedKeys) {
       keys.add(AuthorizedKeyEntry.parseAuthorizedKeyEntry(line).resolvePublicKey(null, PublicKeyEntryResolver.FAILING));
@@ -53,7 +53,16 @@ final class LoopbackSshServer implements AutoCloseable {
 
   /** A login as {@code user} with the host key pinned, without a key file: ssh-agent. */
   SshTarget agentTarget(String user) {
-    return new SshTarget("127.0.0.1", server.getPort(), user, null, HostKeys.openSsh(hostKey));
+    return new SshTarget("127.0.0.1", port(), user, null, hostKey());
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  /** The host key as a stack pins it ({@code ecdsa-sha2-nistp256 AAAA...}). */
+  public String hostKey() {
+    return HostKeys.openSsh(hostKey);
   }
 
   @Override

@@ -1,18 +1,16 @@
 package dev.vllmraycluster.ssh;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * OpenSSH's own ssh-agent on a socket in a test's directory, with keys made by ssh-keygen. Its
- * confirmations (ssh-add -c) are always declined: the agent's askpass is /bin/false.
+ * OpenSSH's own ssh-agent on a socket in a test's directory. Its confirmations (ssh-add -c) are
+ * always declined: the agent's askpass is /bin/false.
  */
 final class RealAgent implements AutoCloseable {
   private final Path dir;
@@ -26,9 +24,7 @@ final class RealAgent implements AutoCloseable {
   }
 
   static RealAgent start(Path dir) throws Exception {
-    for (String tool : List.of("/usr/bin/ssh-agent", "/usr/bin/ssh-add", "/usr/bin/ssh-keygen")) {
-      assertTrue(Files.isExecutable(Path.of(tool)), tool + " is missing: install openssh-client");
-    }
+    assertTrue(Files.isExecutable(Path.of("/usr/bin/ssh-agent")), "ssh-agent is missing: install openssh-client");
     Path socket = dir.resolve("agent.sock");
     ProcessBuilder pb = new ProcessBuilder("ssh-agent", "-D", "-a", socket.toString()).redirectErrorStream(true);
     pb.environment().remove("DISPLAY");
@@ -47,32 +43,17 @@ final class RealAgent implements AutoCloseable {
     return socket.toString();
   }
 
-  /** A new key pair ({@code ed25519}, {@code rsa}) in the test directory: the private key's path. */
+  /** A new key pair in the test directory (not yet in the agent): the private key's path. */
   Path newKey(String type, String name) throws Exception {
-    Path key = dir.resolve(name);
-    run(List.of("ssh-keygen", "-q", "-t", type, "-N", "", "-C", name, "-f", key.toString()));
-    return key;
+    return TestKeys.generate(dir, type, name);
   }
 
   /** {@code ssh-add [options] key}. */
   void add(Path key, String... options) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(List.of("ssh-add", "-q"));
+    List<String> cmd = new ArrayList<>(List.of("ssh-add", "-q"));
     cmd.addAll(List.of(options));
     cmd.add(key.toString());
-    run(cmd);
-  }
-
-  static String publicKey(Path key) throws IOException {
-    return Files.readString(Path.of(key + ".pub"), StandardCharsets.UTF_8).strip();
-  }
-
-  private void run(List<String> cmd) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().put("SSH_AUTH_SOCK", socket.toString());
-    Process p = pb.start();
-    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(30, TimeUnit.SECONDS), String.join(" ", cmd) + " hung");
-    assertEquals(0, p.exitValue(), String.join(" ", cmd) + ": " + output);
+    TestKeys.run(cmd, socket.toString());
   }
 
   @Override

@@ -24,7 +24,7 @@ class SshAgentTest {
     try (RealAgent agent = RealAgent.start(dir)) {
       Path key = agent.newKey("ed25519", "agent-ed25519");
       agent.add(key);
-      try (LoopbackSshServer server = LoopbackSshServer.start(List.of(RealAgent.publicKey(key)));
+      try (LoopbackSshServer server = LoopbackSshServer.start(List.of(TestKeys.publicKey(key)));
           SshShell shell = new SshConnector(TIMEOUT, agent.socket()).connect(server.agentTarget("ops"))) {
         assertTrue(shell.describe().startsWith("ops@127.0.0.1:"), shell.describe());
       }
@@ -39,7 +39,7 @@ class SshAgentTest {
       agent.add(refused);
       agent.add(key);
       // the server takes only rsa-sha2-256/512 signatures; the first key the agent offers is refused
-      try (LoopbackSshServer server = LoopbackSshServer.start(List.of(RealAgent.publicKey(key)));
+      try (LoopbackSshServer server = LoopbackSshServer.start(List.of(TestKeys.publicKey(key)));
           SshShell shell = new SshConnector(TIMEOUT, agent.socket()).connect(server.agentTarget("ops"))) {
         assertTrue(shell.describe().startsWith("ops@127.0.0.1:"), shell.describe());
       }
@@ -85,7 +85,7 @@ class SshAgentTest {
       agent.add(agent.newKey("ed25519", "first"));
       agent.add(agent.newKey("ed25519", "second"));
       Path authorized = agent.newKey("ed25519", "not-in-the-agent");
-      try (LoopbackSshServer server = LoopbackSshServer.start(List.of(RealAgent.publicKey(authorized)))) {
+      try (LoopbackSshServer server = LoopbackSshServer.start(List.of(TestKeys.publicKey(authorized)))) {
         SshTarget target = server.agentTarget("ops");
         SshFailure f = assertThrows(SshFailure.class, () -> new SshConnector(TIMEOUT, agent.socket()).connect(target));
         assertEquals("the host refused every ssh-agent key (2) for user ops", f.getMessage());
@@ -100,7 +100,7 @@ class SshAgentTest {
     try (RealAgent agent = RealAgent.start(dir)) {
       Path key = agent.newKey("ed25519", "confirm-me");
       agent.add(key, "-c"); // every use must be confirmed; this agent's askpass declines
-      try (LoopbackSshServer server = LoopbackSshServer.start(List.of(RealAgent.publicKey(key)))) {
+      try (LoopbackSshServer server = LoopbackSshServer.start(List.of(TestKeys.publicKey(key)))) {
         SshFailure f = assertThrows(SshFailure.class,
             () -> new SshConnector(TIMEOUT, agent.socket()).connect(server.agentTarget("ops")));
         assertTrue(f.getMessage().startsWith("ssh-agent refused to sign with key ssh-ed25519 SHA256:"), f.getMessage());
