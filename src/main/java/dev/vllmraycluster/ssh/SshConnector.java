@@ -166,7 +166,8 @@ public final class SshConnector {
       }
       if (keys.isEmpty()) {
         throw new SshFailure("ssh-agent holds no keys",
-            "ssh-add the key this host authorizes, or set ssh.private_key_path", null);
+            "ssh-add the key this host authorizes (a locked agent lists none: ssh-add -X unlocks it),"
+                + " or set ssh.private_key_path", null);
       }
       try {
         client.auth(user, List.copyOf(keys));
@@ -174,8 +175,9 @@ public final class SshConnector {
         for (AgentKey key : keys) {
           if (key.signFailure != null) {
             throw new SshFailure("ssh-agent refused to sign with " + key.describe()
-                + " (key locked, or a confirmation was declined)",
-                "unlock the agent (ssh-add -X) or confirm the use of the key when it asks", e);
+                + ": a confirmation or touch it asked for did not come, or the key is restricted",
+                "confirm the key's use when the agent asks (a key added with ssh-add -c), touch the"
+                    + " security key, or add the key again without restrictions", e);
           }
         }
         throw new SshFailure("the host refused every ssh-agent key (" + keys.size() + ") for user " + user,

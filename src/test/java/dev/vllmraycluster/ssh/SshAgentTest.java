@@ -75,7 +75,8 @@ class SshAgentTest {
       SshFailure f = assertThrows(SshFailure.class,
           () -> new SshConnector(TIMEOUT, agent.socket()).connect(server.agentTarget("ops")));
       assertEquals("ssh-agent holds no keys", f.getMessage());
-      assertEquals("ssh-add the key this host authorizes, or set ssh.private_key_path", f.fix());
+      assertEquals("ssh-add the key this host authorizes (a locked agent lists none: ssh-add -X unlocks it),"
+          + " or set ssh.private_key_path", f.fix());
     }
   }
 
@@ -104,7 +105,9 @@ class SshAgentTest {
         SshFailure f = assertThrows(SshFailure.class,
             () -> new SshConnector(TIMEOUT, agent.socket()).connect(server.agentTarget("ops")));
         assertTrue(f.getMessage().startsWith("ssh-agent refused to sign with key ssh-ed25519 SHA256:"), f.getMessage());
-        assertTrue(f.getMessage().endsWith(" (confirm-me) (key locked, or a confirmation was declined)"), f.getMessage());
+        assertTrue(f.getMessage().endsWith(" (confirm-me): a confirmation or touch it asked for did not come, or the key"
+            + " is restricted"), f.getMessage());
+        assertTrue(f.fix().startsWith("confirm the key's use when the agent asks"), f.fix());
       }
     }
   }
