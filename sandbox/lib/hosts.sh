@@ -113,7 +113,7 @@ boot_host() {
   } >>"$d/console.log"
   setsid systemd-nspawn -D "$d/merged" -M "$m" --boot --register=no --keep-unit \
     --network-bridge="$BRIDGE" --console=read-only --resolv-conf=off --timezone=off \
-    --link-journal=no </dev/null >>"$d/console.log" 2>&1 9>&- &
+    --link-journal=no </dev/null >>"$d/console.log" 2>&1 8>&- 9>&- &
   npid=$!
   echo "$npid" >"$d/nspawn.pid"
   date +%s%3N >"$d/boot-started"

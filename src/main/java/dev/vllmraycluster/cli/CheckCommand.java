@@ -6,8 +6,10 @@ import dev.vllmraycluster.preflight.ReportRenderer;
 import dev.vllmraycluster.preflight.ShellFactory;
 import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.StackLoader.Loaded;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -24,7 +26,8 @@ import picocli.CommandLine.Spec;
 /**
  * What preflight and verify share: one stack (a file, or a name under stacks/), the checks run on
  * every node at once over SSH, the report as a table or {@code --json}, failures of named checks
- * turned into warnings by {@code --ignore}; exit 1 when a check failed, 2 on bad input.
+ * turned into warnings by {@code --ignore}, and also as a JSON file with {@code --report-file}; exit
+ * 1 when a check failed, 2 on bad input, 3 when the report file cannot be written.
  */
 abstract class CheckCommand implements Callable<Integer> {
   protected final Io io;
@@ -52,6 +55,13 @@ abstract class CheckCommand implements Callable<Integer> {
       defaultValue = "10",
       description = "How long to wait for each node's SSH server (default: ${DEFAULT-VALUE}).")
   int connectTimeoutSeconds;
+
+  @Option(
+      names = "--report-file",
+      paramLabel = "FILE",
+      description = "Also write the JSON report to FILE, whatever the output format (for CI and tests); an"
+          + " empty FILE writes none.")
+  String reportFile;
 
   @Spec CommandSpec command;
 
@@ -83,8 +93,35 @@ abstract class CheckCommand implements Callable<Integer> {
       io.out().flush();
     }
     Report report = check(spec, ShellFactory.ssh(timeout)).ignoring(ignored);
-    io.out().print(json ? ReportRenderer.json(report) : ReportRenderer.table(report));
+    String jsonReport = ReportRenderer.json(report);
+    io.out().print(json ? jsonReport : ReportRenderer.table(report));
+    if (!writeReport(jsonReport)) {
+      return ExitCodes.UNEXPECTED_STATE;
+    }
     return report.failed() ? ExitCodes.FAILED : ExitCodes.OK;
+  }
+
+  /**
+   * Writes the JSON report to {@code --report-file} when one was given (the outcome as a file
+   * rather than as lines in someone else's log), replacing the file at once. False, with the
+   * reason printed, when it cannot be written.
+   */
+  private boolean writeReport(String jsonReport) {
+    if (reportFile == null || reportFile.isBlank()) {
+      return true;
+    }
+    Path target = Path.of(reportFile.strip());
+    try {
+      Path parent = target.toAbsolutePath().getParent();
+      Files.createDirectories(parent);
+      Path tmp = Files.createTempFile(parent, ".report", ".json");
+      Files.writeString(tmp, jsonReport);
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      return true;
+    } catch (IOException e) {
+      io.err().println("error: cannot write the report to " + target + ": " + e.getMessage());
+      return false;
+    }
   }
 
   /** The stack file STACK names; bad input when there is none. */

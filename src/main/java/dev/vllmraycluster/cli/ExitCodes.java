@@ -21,7 +21,8 @@ public final class ExitCodes {
         + " or the review could not be written");
     codes.put(Integer.toString(BAD_INPUT), "bad input: an unknown command or option, a bad option value, a missing"
         + " or broken stack file, an unreadable plan");
-    codes.put(Integer.toString(UNEXPECTED_STATE), "unexpected state (reserved: no command returns it yet)");
+    codes.put(Integer.toString(UNEXPECTED_STATE), "unexpected state: preflight, verify: the report could not be"
+        + " written to --report-file (the checks ran)");
     codes.put(Integer.toString(INTERNAL), "internal error, a bug: run again with --verbose for the stack trace");
     return codes;
   }

@@ -15,14 +15,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code synth}: one CDKTF stack per {@code stacks/*.yaml}, named after the file. Every file is
+ * {@code synth [--outdir DIR] [--stacks-dir DIR]}: one CDKTF stack per {@code *.yaml} in the
+ * stacks directory (default {@code stacks/} of the project), named after the file. Every file is
  * validated first; if any is broken nothing is written.
  */
 @Command(
     name = "synth",
     description = {
-      "Synthesize one CDKTF stack per stacks/NAME.yaml, named NAME (cdktf.json runs this for cdktf synth,"
-          + " diff and deploy).",
+      "Synthesize one CDKTF stack per stacks/NAME.yaml (or DIR/NAME.yaml with --stacks-dir), named NAME"
+          + " (cdktf.json runs this for cdktf synth, diff and deploy).",
       "Every file is validated first: if any is broken, nothing is written."
     })
 final class SynthCommand implements Callable<Integer> {
@@ -35,6 +36,12 @@ final class SynthCommand implements Callable<Integer> {
           + " else cdktf.out).")
   String outdir;
 
+  @Option(
+      names = "--stacks-dir",
+      paramLabel = "DIR",
+      description = "Where the stack files are: one stack per *.yaml in DIR (default: stacks/ of the project).")
+  Path stacksDir;
+
   SynthCommand(Io io) {
     this.io = io;
   }
@@ -42,9 +49,10 @@ final class SynthCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     ProjectLayout layout = ProjectLayout.current();
-    List<Path> files = Stacks.files(layout.root(), List.of());
+    Path dir = stacksDir == null ? layout.root().resolve("stacks") : stacksDir.toAbsolutePath().normalize();
+    List<Path> files = Stacks.inDirectory(dir);
     if (files.isEmpty()) {
-      io.err().println("error: no stack files in " + layout.root().resolve("stacks") + "; add stacks/<name>.yaml");
+      io.err().println("error: no stack files in " + dir + "; add " + dir + "/<name>.yaml");
       return ExitCodes.BAD_INPUT;
     }
     Map<String, Loaded> stacks = Stacks.loadAll(layout.root(), files, io.err());

@@ -34,6 +34,7 @@ class CliTest {
       assertTrue(run.out().startsWith("Usage: vllm-ray-cluster " + command + " "), run.all());
       assertTrue(run.out().contains("Exit codes:\n  0   ok"), run.all());
       assertTrue(run.out().contains("  2   bad input"), run.all());
+      assertTrue(run.out().contains("  3   unexpected state"), run.all());
       assertEquals("", run.err(), "help writes to stdout only");
     }
   }
@@ -161,6 +162,12 @@ class CliTest {
     Path stack = CheckCommandsTest.closedPortStack(dir);
     assertEquals(ExitCodes.FAILED, CliRun.of("preflight", stack.toString()).code(), "a check failed");
     assertEquals(ExitCodes.OK, CliRun.of("preflight", stack.toString(), "--ignore=all").code(), "failures ignored");
+    Path notADirectory = Files.writeString(dir.resolve("a-file"), "");
+    CliRun unwritable = CliRun.of("preflight", stack.toString(), "--report-file", notADirectory.resolve("r.json").toString());
+    assertEquals(ExitCodes.UNEXPECTED_STATE, unwritable.code(), "the report file cannot be written: " + unwritable.all());
+    assertTrue(unwritable.err().startsWith("error: cannot write the report to " + notADirectory.resolve("r.json") + ": "),
+        unwritable.all());
+    assertTrue(unwritable.out().contains("head  ssh    fail"), "the checks ran and were printed: " + unwritable.all());
     Path broken = dir.resolve("broken.yaml");
     Files.writeString(broken, "nodes: []\n");
     CliRun run = CliRun.of("preflight", broken.toString());
