@@ -26,11 +26,11 @@ public abstract class HostStep extends Construct {
   public static final String INSTALL_DIR = "/opt/vllm-ray-cluster/modules";
   /**
    * Where OpenTofu uploads each remote-exec script (and leaves it, emptied, afterwards): a file in
-   * the SSH user's home directory, relative to it, never a world-writable place like OpenTofu's
+   * the SSH user's home directory, relative to it ("./" so that it is run as a path), never a world-writable place like OpenTofu's
    * default {@code /tmp/terraform_*.sh} (made 0777 there). Root's home is 0700; for another user
    * preflight checks that nobody else can enter the home directory.
    */
-  public static final String SCRIPT_PATH = ".vrc-tf-%RAND%.sh";
+  public static final String SCRIPT_PATH = "./.vrc-tf-%RAND%.sh";
   /** Per SSH user: {@code <dir>/<step>} holds a step's uploads, secrets included (tmpfs). */
   public static final String STAGE_ROOT = "/run/vrc-stage-";
   private static final Pattern SAFE_VALUE = Pattern.compile("[^'$\\\\`\\n\\r]*");

@@ -207,7 +207,7 @@ class PreflightSandboxTest {
       Row ssh = report.rows().stream().filter(r -> r.node().equals("head") && r.check().equals("ssh")).findFirst().orElseThrow();
       assertEquals(Status.FAIL, ssh.status(), ReportRenderer.table(report));
       assertContains(ssh.message(), "is unknown: not pinned in the stack and not in known_hosts", "unknown key");
-      assertContains(ssh.fix(), "ssh-keyscan -t ed25519 -p 22 " + spec.head().ssh().host(), "fix");
+      assertContains(ssh.fix(), "ssh-keyscan -t ecdsa -p 22 " + spec.head().ssh().host(), "fix");
 
       Path known = Files.createDirectories(dir.resolve("home/.ssh")).resolve("known_hosts");
       StringBuilder lines = new StringBuilder();

@@ -212,9 +212,9 @@ class SandboxLifecycleTest {
   @Test
   @Order(5)
   void aChangedHostKeyStopsTheNextDeployBeforeAnyCommandRuns() throws IOException {
-    step("the head gets a new host key (as if someone else answered at its address)");
-    sandbox.onOk("head", "mkdir -p /root/keep && cp -a /etc/ssh/ssh_host_ed25519_key* /root/keep/ "
-        + "&& rm -f /etc/ssh/ssh_host_ed25519_key* && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key "
+    step("the head gets new host keys (as if someone else answered at its address)");
+    sandbox.onOk("head", "mkdir -p /root/keep && cp -a /etc/ssh/ssh_host_*_key* /root/keep/ "
+        + "&& for t in ecdsa ed25519; do rm -f /etc/ssh/ssh_host_${t}_key*; ssh-keygen -q -t $t -N '' -f /etc/ssh/ssh_host_${t}_key; done "
         + "&& systemctl restart ssh");
     String yaml = Files.readString(stackFile);
     Files.writeString(stackFile, yaml.replace("gpu_memory_utilization: 0.85", "gpu_memory_utilization: 0.8"));
@@ -228,7 +228,7 @@ class SandboxLifecycleTest {
       sandbox.onOk("head", "[ -z \"$(ls -A /run/vrc-stage-root)\" ]");
     } finally {
       step("the head's own key back");
-      sandbox.onOk("head", "cp -a /root/keep/ssh_host_ed25519_key* /etc/ssh/ && rm -rf /root/keep && systemctl restart ssh");
+      sandbox.onOk("head", "cp -a /root/keep/ssh_host_*_key* /etc/ssh/ && rm -rf /root/keep && systemctl restart ssh");
     }
     step("with the right key the same deploy goes through");
     cdktf("deploy", stack, "--auto-approve").ok("cdktf deploy after the key is back");

@@ -63,7 +63,7 @@ class ConnectionTest {
     for (String step : List.of("head_bootstrap", "head_firewall", "head_model", "head_ray", "head_vllm")) {
       JsonNode c = resource(json, step).get("connection");
       assertEquals(ED, c.get("host_key").asText(), step);
-      assertEquals(".vrc-tf-%RAND%.sh", c.get("script_path").asText(), step);
+      assertEquals("./.vrc-tf-%RAND%.sh", c.get("script_path").asText(), step);
       String all = resource(json, step).get("provisioner").toString();
       assertFalse(all.contains("/tmp/vrc") || all.contains("/tmp/terraform"), step + " stages in /tmp: " + all);
       assertTrue(all.contains("/run/vrc-stage-root/" + step), step + " stages on /run");
