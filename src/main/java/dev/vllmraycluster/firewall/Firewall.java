@@ -18,9 +18,21 @@ import java.util.Locale;
  * plus our nftables table for the drops. SSH is never touched.
  */
 public class Firewall extends HostStep {
+  /** The slice our services run in; the firewall closes every socket of it to outsiders. */
+  public static final String SERVICE_SLICE = "vrc.slice";
+  /** The unit that loads our nftables table (every backend but none uses it for the drops). */
+  public static final String UNIT = "vrc-firewall.service";
+
   public Firewall(
       GpuNode node, ProjectLayout layout, ClusterSpec cluster, List<ITerraformDependable> after) {
     super(node, "firewall", layout, props(node, cluster, after));
+    // A change of the rules (a client network, a node) must never leave the node without them.
+    createBeforeDestroy();
+  }
+
+  /** The unit Ray and vLLM require (they do not start without our rules), or "" for none. */
+  public static String requiredUnit(ClusterSpec cluster) {
+    return cluster.network().firewallBackend() == ClusterSpec.FirewallBackend.NONE ? "" : UNIT;
   }
 
   private static Props props(GpuNode node, ClusterSpec cluster, List<ITerraformDependable> after) {
@@ -35,7 +47,9 @@ public class Firewall extends HostStep {
             .put("API_ALLOWED_NETWORKS", cluster.network().apiAllowedNetworks())
             .put("DASHBOARD_PORT", cluster.ray().dashboardPort())
             .put("DASHBOARD_ALLOWED_NETWORKS", cluster.network().dashboardAllowedNetworks())
-            .put("PROTECTED_TCP_PORTS", services.stream().map(s -> s.port().toString()).toList())
+            .put("PROTECTED_TCP_PORTS", services.stream().filter(s -> s.port().tcp()).map(s -> s.port().toString()).toList())
+            .put("PROTECTED_UDP_PORTS", services.stream().filter(s -> !s.port().tcp()).map(s -> s.port().toString()).toList())
+            .put("SERVICE_SLICE", SERVICE_SLICE)
             .build(),
         List.of(),
         after,

@@ -1,6 +1,8 @@
 package dev.vllmraycluster.ray;
 
 import com.hashicorp.cdktf.ITerraformDependable;
+import dev.vllmraycluster.firewall.Exposure;
+import dev.vllmraycluster.firewall.Firewall;
 import dev.vllmraycluster.node.Env;
 import dev.vllmraycluster.node.GpuNode;
 import dev.vllmraycluster.node.HostStep;
@@ -43,6 +45,11 @@ abstract class RayNode extends HostStep {
             .put("READINESS_TIMEOUT_SECONDS", cluster.ray().readinessTimeoutSeconds())
             .put("EXPECTED_GPUS", node.gpus())
             .put("RAY_AUTH_MODE", cluster.ray().authToken() == null ? "disabled" : "token")
+            // Ray's own environment: ports it would otherwise pick itself, pinned so they are named.
+            .put("AUTOSCALER_METRIC_PORT", Exposure.RAY_AUTOSCALER_METRIC_PORT)
+            .put("DASHBOARD_METRIC_PORT", Exposure.RAY_DASHBOARD_METRIC_PORT)
+            .put("SERVICE_SLICE", Firewall.SERVICE_SLICE)
+            .put("FIREWALL_UNIT", Firewall.requiredUnit(cluster))
             .build(),
         args,
         after,

@@ -3,7 +3,7 @@ package dev.vllmraycluster.storage;
 import java.util.List;
 
 /**
- * The TCP ports an NFS server of ours listens on: the fixed NFS and rpcbind ports, and the ports
+ * The ports an NFS server of ours listens on (each over TCP and UDP): the fixed NFS and rpcbind ports, and the ports
  * {@code modules/model-store} pins mountd, statd and lockd to (in {@code /etc/nfs.conf.d/}) so
  * that the firewall can name them instead of leaving them to rpcbind's random choice. The single
  * place these numbers come from: the firewall ({@code Exposure}) and the host's env file

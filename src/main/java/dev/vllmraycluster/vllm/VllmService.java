@@ -1,6 +1,8 @@
 package dev.vllmraycluster.vllm;
 
 import com.hashicorp.cdktf.ITerraformDependable;
+import dev.vllmraycluster.firewall.Exposure;
+import dev.vllmraycluster.firewall.Firewall;
 import dev.vllmraycluster.node.Env;
 import dev.vllmraycluster.node.GpuNode;
 import dev.vllmraycluster.node.HostStep;
@@ -85,7 +87,12 @@ public class VllmService extends HostStep {
             .put("SERVED_MODEL_NAME", cluster.model().servedModelName())
             .put("REQUIRE_API_KEY", v.apiKey() != null)
             .put("RAY_AUTH_MODE", cluster.ray().authToken() == null ? "disabled" : "token")
-            .put("READINESS_TIMEOUT_SECONDS", v.readinessTimeoutSeconds());
+            .put("READINESS_TIMEOUT_SECONDS", v.readinessTimeoutSeconds())
+            // vLLM's internal sockets from a known base (a protected range), not wherever the
+            // kernel puts them.
+            .put("VLLM_PORT", Exposure.VLLM_INTERNAL_PORT)
+            .put("SERVICE_SLICE", Firewall.SERVICE_SLICE)
+            .put("FIREWALL_UNIT", Firewall.requiredUnit(cluster));
     // Informational (the scripts do not read it): what the TP group talks over, for plan reviews.
     // Only when declared, so that stacks without it keep their digests.
     if (cluster.network().interconnect() != null) {

@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -20,16 +17,16 @@ import org.junit.jupiter.api.io.TempDir;
 class CheckCommandsTest {
   @TempDir Path dir;
 
-  record Run(int code, String out, String err) {}
-
-  static Run main(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  static CliRun main(String... args) {
+    return CliRun.of(args);
   }
 
   Path closedPortStack() throws Exception {
+    return closedPortStack(dir);
+  }
+
+  /** One node on this machine's loopback, port 1, where nothing listens. */
+  static Path closedPortStack(Path dir) throws Exception {
     Path file = dir.resolve("loop.yaml");
     Files.writeString(file, """
         nodes:
@@ -44,17 +41,18 @@ class CheckCommandsTest {
   @Test
   void failsOnBadArguments() {
     assertEquals(ExitCodes.BAD_INPUT, main("preflight").code());
-    Run unknown = main("preflight", "stacks/reference.yaml", "--ignore=gpu");
+    CliRun unknown = main("preflight", "stacks/reference.yaml", "--ignore=gpu");
     assertEquals(ExitCodes.BAD_INPUT, unknown.code());
     assertTrue(unknown.err().contains("--ignore: unknown check 'gpu'; the checks are: ssh, os, gpus,"), unknown.err());
     assertEquals(ExitCodes.BAD_INPUT, main("verify", "stacks/reference.yaml", "--fast").code());
     assertEquals(ExitCodes.BAD_INPUT, main("preflight", dir.resolve("absent.yaml").toString()).code());
     assertEquals(ExitCodes.BAD_INPUT, main("preflight", "a.yaml", "b.yaml").code());
+    assertEquals(ExitCodes.BAD_INPUT, main("preflight", "stacks/reference.yaml", "--ignore", "gpu").code());
   }
 
   @Test
   void anUnreachableNodeFailsPreflightWithExitOne() throws Exception {
-    Run run = main("preflight", closedPortStack().toString(), "--json");
+    CliRun run = main("preflight", closedPortStack().toString(), "--json");
     assertEquals(ExitCodes.FAILED, run.code(), run.err());
     JsonNode json = new ObjectMapper().readTree(run.out());
     assertEquals(false, json.get("passed").asBoolean());
@@ -67,14 +65,29 @@ class CheckCommandsTest {
 
   @Test
   void ignoringTheFailedCheckPasses() throws Exception {
-    Run run = main("preflight", closedPortStack().toString(), "--ignore=ssh");
+    CliRun run = main("preflight", closedPortStack().toString(), "--ignore=ssh");
     assertEquals(ExitCodes.OK, run.code(), run.out() + run.err());
     assertTrue(run.out().contains("preflight loop: passed (0 failed, 1 warnings, 0 ok on 1 node); ignored: ssh"), run.out());
   }
 
   @Test
+  void theReportFileHoldsTheJsonReportWhateverTheOutputFormat() throws Exception {
+    Path report = dir.resolve("reports/preflight.json");
+    CliRun run = main("preflight", closedPortStack().toString(), "--report-file=" + report);
+    assertEquals(ExitCodes.FAILED, run.code(), run.out() + run.err());
+    assertTrue(run.out().contains("head  ssh"), "the table still goes to stdout:\n" + run.out());
+    JsonNode json = new ObjectMapper().readTree(Files.readString(report));
+    assertEquals("preflight", json.get("command").asText());
+    assertEquals(false, json.get("passed").asBoolean());
+    assertEquals("fail", json.get("rows").get(0).get("status").asText());
+
+    CliRun empty = main("verify", closedPortStack().toString(), "--report-file=");
+    assertEquals(ExitCodes.FAILED, empty.code(), "an empty --report-file means none");
+  }
+
+  @Test
   void verifyReportsTheSameWay() throws Exception {
-    Run run = main("verify", closedPortStack().toString());
+    CliRun run = main("verify", closedPortStack().toString());
     assertEquals(ExitCodes.FAILED, run.code());
     assertTrue(run.out().contains("head  ssh            fail"), run.out());
     assertTrue(run.out().contains("api-from-here  warn"), run.out());

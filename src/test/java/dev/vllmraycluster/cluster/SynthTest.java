@@ -94,15 +94,18 @@ class SynthTest {
       }
       JsonNode r = resource(json, name);
       assertEquals("${self.input.host}", r.at("/connection/host").asText(), name);
-      assertEquals("${self.input.host_key == \"\" ? null : self.input.host_key}", r.at("/connection/host_key").asText());
+      // The reference stack pins no key and the test layout reads no known_hosts: never connected to.
+      assertEquals(dev.vllmraycluster.node.KnownHostKeys.UNPINNED, r.at("/connection/host_key").asText(), name);
       JsonNode provisioners = r.get("provisioner");
       JsonNode last = provisioners.get(provisioners.size() - 1).get("remote-exec");
       assertEquals("destroy", last.get("when").asText(), name);
       String component = r.at("/input/component").asText();
       assertTrue(last.get("inline").get(0).asText().contains("/opt/vllm-ray-cluster/modules/" + component + "/remove.sh"), name);
-      String apply = provisioners.get(provisioners.size() - 2).at("/remote-exec/inline/0").asText();
+      // Last but one: the apply; for an unpinned node, the local stop that precedes remove.sh.
+      int applyAt = provisioners.size() - (provisioners.get(provisioners.size() - 2).has("local-exec") ? 3 : 2);
+      String apply = provisioners.get(applyAt).at("/remote-exec/inline/0").asText();
       assertTrue(apply.contains("/" + component + "/apply.sh"), apply);
-      assertTrue(apply.contains("rm -rf /tmp/vrc-stage-root/" + name), "the stage (and any secret in it) is removed: " + apply);
+      assertTrue(apply.contains("rm -rf /run/vrc-stage-root/" + name), "the stage (and any secret in it) is removed: " + apply);
       assertTrue(r.get("triggers_replace").has("config") && r.get("triggers_replace").has("module"), name);
     }
   }
@@ -210,8 +213,29 @@ class SynthTest {
     }
     if (!backend.equals("auto")) {
       JsonNode auto = TestStacks.synth(TestStacks.load(dir, "fw", TestStacks.cluster(1, 1, "")).spec());
-      assertEquals(Set.of("head_firewall", "worker1_firewall"), changedTriggers(auto, json));
+      // Without a firewall, Ray and vLLM no longer require vrc-firewall.service: they restart too.
+      Set<String> replaced = backend.equals("none")
+          ? Set.of("head_firewall", "worker1_firewall", "head_ray", "worker1_ray", "head_vllm")
+          : Set.of("head_firewall", "worker1_firewall");
+      assertEquals(replaced, changedTriggers(auto, json));
     }
+  }
+
+  @Test
+  void everyServiceRunsInTheSliceTheFirewallClosesAndRequiresIt() {
+    JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
+    assertEquals("vrc.slice", resource(json, "head_firewall").at("/input/config/SERVICE_SLICE").asText());
+    assertEquals("2049", resource(json, "head_firewall").at("/input/config/PROTECTED_UDP_PORTS").asText().split(" ")[0]);
+    for (String step : List.of("head_ray", "worker1_ray", "head_vllm")) {
+      assertEquals("vrc.slice", resource(json, step).at("/input/config/SERVICE_SLICE").asText(), step);
+      assertEquals("vrc-firewall.service", resource(json, step).at("/input/config/FIREWALL_UNIT").asText(), step);
+    }
+    assertEquals("20100", resource(json, "head_vllm").at("/input/config/VLLM_PORT").asText());
+    List<String> head = List.of(resource(json, "head_firewall").at("/input/config/PROTECTED_TCP_PORTS").asText().split(" "));
+    assertTrue(head.containsAll(List.of("44217", "44227", "20100-20199")), head.toString());
+    // A changed rule set never leaves a node without rules: the new step is created first.
+    assertTrue(resource(json, "head_firewall").at("/lifecycle/create_before_destroy").asBoolean());
+    assertTrue(resource(json, "head_firewall").get("provisioner").toString().contains("apply.sh /run/vrc-stage-root/head_firewall ${self.id}"));
   }
 
   @Test
