@@ -87,6 +87,9 @@ class NfsVmTest {
   @BeforeAll
   void vmsUpAndHub() throws IOException {
     assertEquals("root", System.getProperty("user.name"), "the VM tier needs root (qemu taps, bridge)");
+    // A leftover of an earlier run whose JVM was killed is this test's own: take it down first.
+    stopLeftoverHub();
+    Vms.tool(Duration.ofMinutes(3), "down").ok("vm down (leftovers of an earlier run)");
     long t0 = System.nanoTime();
     step("sandbox VMs up: head, worker1, nfs (qemu TCG; the image is built once and cached)");
     Vms.tool(Duration.ofMinutes(30), "up", "head", "worker1", "nfs").ok("vm up");
@@ -121,6 +124,7 @@ class NfsVmTest {
         Thread.currentThread().interrupt();
       }
       hub.destroyForcibly();
+      Files.deleteIfExists(Vms.STATE.resolve("e2e-hub.pid"));
     }
     if ("1".equals(System.getenv("VRC_KEEP_VMS"))) {
       step("VRC_KEEP_VMS=1: leaving the VMs up");
@@ -454,10 +458,28 @@ class NfsVmTest {
         WORK.resolve("hub.log").toString())
         .directory(Sandbox.ROOT.toFile()).redirectErrorStream(true)
         .redirectOutput(WORK.resolve("hub.out").toFile()).start();
+    Files.createDirectories(Vms.STATE);
+    Files.writeString(Vms.STATE.resolve("e2e-hub.pid"), String.valueOf(hub.pid()));
     Sandbox.waitFor("the hub stand-in", Duration.ofSeconds(30),
         () -> Sandbox.run(Duration.ofSeconds(10), Map.of(), false, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
             "http://" + Vms.BRIDGE_IP + ":" + HUB_PORT + "/api/models/" + REPO + "/revision/v1"),
         r -> r.output().strip().equals("401"));
+  }
+
+  /** The hub of an earlier run of this test (its pid file, outside WORK), if it still runs. */
+  static void stopLeftoverHub() throws IOException {
+    Path pidFile = Vms.STATE.resolve("e2e-hub.pid");
+    if (!Files.exists(pidFile)) {
+      return;
+    }
+    long pid = Long.parseLong(Files.readString(pidFile).strip());
+    ProcessHandle.of(pid)
+        .filter(p -> p.info().commandLine().orElse("").contains("sandbox/hub-standin/hub.py"))
+        .ifPresent(p -> {
+          step("stopping the hub stand-in of an earlier run (pid " + pid + ")");
+          p.destroy();
+        });
+    Files.delete(pidFile);
   }
 
   List<JsonNode> hubLog() {
