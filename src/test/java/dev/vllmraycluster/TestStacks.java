@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.hashicorp.cdktf.App;
 import com.hashicorp.cdktf.Testing;
 import dev.vllmraycluster.cluster.ClusterStack;
+import dev.vllmraycluster.cluster.ClusterStackProps;
 import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.StackLoader;
@@ -42,7 +43,7 @@ public final class TestStacks {
   /** The synthesized cdk.tf.json of one stack. */
   public static JsonNode synth(ClusterSpec spec) {
     App app = Testing.app();
-    ClusterStack stack = new ClusterStack(app, spec.name(), layout(), spec);
+    ClusterStack stack = new ClusterStack(app, spec.name(), ClusterStackProps.builder().spec(spec).layout(layout()).build());
     try {
       return JSON.readTree(Testing.synth(stack));
     } catch (IOException e) {

@@ -3,6 +3,7 @@ package dev.vllmraycluster.cli;
 import com.hashicorp.cdktf.App;
 import com.hashicorp.cdktf.AppConfig;
 import dev.vllmraycluster.cluster.ClusterStack;
+import dev.vllmraycluster.cluster.ClusterStackProps;
 import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.StackLoader;
 import dev.vllmraycluster.spec.StackLoader.Loaded;
@@ -41,7 +42,7 @@ final class SynthCommand {
       err.println("error: no stack files in " + layout.root().resolve("stacks") + "; add stacks/<name>.yaml");
       return ExitCodes.BAD_INPUT;
     }
-    Map<String, Loaded> stacks = Stacks.loadAll(layout.root(), files, err);
+    Map<String, Loaded> stacks = Stacks.loadAll(layout.root(), files, err, false);
     if (stacks == null) {
       err.println("synth stopped: nothing was written. Fix the stack files above and run it again.");
       return ExitCodes.BAD_INPUT;
@@ -54,7 +55,9 @@ final class SynthCommand {
     App app = outdir == null ? new App() : new App(AppConfig.builder().outdir(outdir).build());
     for (Map.Entry<String, Loaded> e : stacks.entrySet()) {
       // The stack file: local_checks runs preflight on it before the deploy touches a host.
-      new ClusterStack(app, e.getKey(), layout, e.getValue().spec(), fileOf.get(e.getKey()));
+      // Warnings reach the cdktf CLI as CDKTF annotations (GpuCluster), not on stderr.
+      new ClusterStack(app, e.getKey(), ClusterStackProps.builder().spec(e.getValue().spec()).layout(layout)
+          .stackFile(fileOf.get(e.getKey())).build());
     }
     app.synth();
     out.println("synthesized " + String.join(", ", stacks.keySet()));

@@ -1,11 +1,10 @@
 package dev.vllmraycluster.firewall;
 
-import com.hashicorp.cdktf.ITerraformDependable;
+import dev.vllmraycluster.contract.HostContract.Component;
+import dev.vllmraycluster.contract.HostContract.Env;
 import dev.vllmraycluster.firewall.Exposure.Service;
-import dev.vllmraycluster.node.Env;
 import dev.vllmraycluster.node.GpuNode;
 import dev.vllmraycluster.node.HostStep;
-import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.ClusterSpec;
 import java.util.List;
 import java.util.Locale;
@@ -18,27 +17,31 @@ import java.util.Locale;
  * plus our nftables table for the drops. SSH is never touched.
  */
 public class Firewall extends HostStep {
-  public Firewall(
-      GpuNode node, ProjectLayout layout, ClusterSpec cluster, List<ITerraformDependable> after) {
-    super(node, "firewall", layout, props(node, cluster, after));
+  /**
+   * @param node the node it protects (its scope)
+   * @param id {@code firewall}: the resource is {@code <node>_firewall}
+   */
+  public Firewall(GpuNode node, String id, FirewallProps props) {
+    super(node, id, props.layout(), props(node, props));
   }
 
-  private static Props props(GpuNode node, ClusterSpec cluster, List<ITerraformDependable> after) {
+  private static Props props(GpuNode node, FirewallProps p) {
+    ClusterSpec cluster = p.cluster();
     List<Service> services = Exposure.of(cluster, node.spec());
     return new Props(
         node.spec(),
-        "firewall",
-        Env.of(node.spec(), "firewall")
-            .put("FIREWALL_BACKEND", cluster.network().firewallBackend().name().toLowerCase(Locale.ROOT))
-            .put("CLUSTER_ADDRESSES", cluster.nodeAddresses())
-            .put("API_PORT", cluster.vllm().port())
-            .put("API_ALLOWED_NETWORKS", cluster.network().apiAllowedNetworks())
-            .put("DASHBOARD_PORT", cluster.ray().dashboardPort())
-            .put("DASHBOARD_ALLOWED_NETWORKS", cluster.network().dashboardAllowedNetworks())
-            .put("PROTECTED_TCP_PORTS", services.stream().map(s -> s.port().toString()).toList())
+        Component.FIREWALL.module(),
+        dev.vllmraycluster.node.Env.of(node.spec(), Component.FIREWALL.module())
+            .put(Env.FIREWALL_BACKEND, cluster.network().firewallBackend().name().toLowerCase(Locale.ROOT))
+            .put(Env.CLUSTER_ADDRESSES, cluster.nodeAddresses())
+            .put(Env.API_PORT, cluster.vllm().port())
+            .put(Env.API_ALLOWED_NETWORKS, cluster.network().apiAllowedNetworks())
+            .put(Env.DASHBOARD_PORT, cluster.ray().dashboardPort())
+            .put(Env.DASHBOARD_ALLOWED_NETWORKS, cluster.network().dashboardAllowedNetworks())
+            .put(Env.PROTECTED_TCP_PORTS, services.stream().map(s -> s.port().toString()).toList())
             .build(),
         List.of(),
-        after,
+        p.after(),
         List.of(),
         List.of());
   }

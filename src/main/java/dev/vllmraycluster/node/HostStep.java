@@ -3,6 +3,8 @@ package dev.vllmraycluster.node;
 import com.hashicorp.cdktf.ITerraformDependable;
 import com.hashicorp.cdktf.TerraformResource;
 import com.hashicorp.cdktf.TerraformResourceConfig;
+import dev.vllmraycluster.contract.HostContract;
+import dev.vllmraycluster.contract.Shell;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,9 +23,13 @@ import software.constructs.Construct;
  * <p>{@code triggers_replace} holds one digest per input group ({@code config}, {@code module},
  * uploads, and each upstream step this one must restart with), so a plan names why a part is
  * replaced and a change replaces only what depends on it.
+ *
+ * <p>Every value from the stack that lands in {@code cdk.tf.json} goes through {@link
+ * Shell#literal} (so {@code ${...}} or {@code %{...}} in it is never an OpenTofu template), and
+ * through {@link Shell#quote} where it is part of a command line.
  */
 public abstract class HostStep extends Construct {
-  public static final String INSTALL_DIR = "/opt/vllm-ray-cluster/modules";
+  public static final String INSTALL_DIR = HostContract.INSTALL_DIR;
   private static final Pattern SAFE_VALUE = Pattern.compile("[^'$\\\\`\\n\\r]*");
   private static final Pattern SAFE_KEY = Pattern.compile("[A-Z][A-Z0-9_]*");
 
@@ -65,13 +71,18 @@ public abstract class HostStep extends Construct {
    * digested by {@code digest}) or literal {@code content} (which may hold an ephemeral variable
    * reference, never a literal secret).
    */
-  public record Upload(String stagePath, String source, String content, String digest) {
+  public record Upload(String stagePath, String source, String content, String digest, boolean isDirectory) {
     public static Upload directory(String stagePath, String absoluteSource, String digest) {
-      return new Upload(stagePath, absoluteSource, null, digest);
+      return new Upload(stagePath, absoluteSource, null, digest, true);
+    }
+
+    /** One local file, uploaded as {@code stagePath} (its digest in the triggers). */
+    public static Upload file(String stagePath, String absoluteSource, String digest) {
+      return new Upload(stagePath, absoluteSource, null, digest, false);
     }
 
     public static Upload secretContent(String stagePath, String contentExpression) {
-      return new Upload(stagePath, null, contentExpression, null);
+      return new Upload(stagePath, null, contentExpression, null, false);
     }
   }
 
@@ -119,17 +130,19 @@ public abstract class HostStep extends Construct {
     resource.overrideLogicalId(logicalId);
 
     Map<String, Object> input = new LinkedHashMap<>();
-    input.put("node", node.name());
+    input.put("node", Shell.literal(node.name()));
     input.put("role", node.role().yamlName());
     input.put("component", component);
-    input.put("host", node.ssh().host());
+    input.put("host", Shell.literal(node.ssh().host()));
     input.put("port", String.valueOf(node.ssh().port()));
-    input.put("user", node.ssh().user());
-    input.put("private_key_path", orEmpty(node.ssh().privateKeyPath()));
-    input.put("host_key", orEmpty(node.ssh().hostKey()));
-    input.put("config", new LinkedHashMap<>(props.env()));
+    input.put("user", Shell.literal(node.ssh().user()));
+    input.put("private_key_path", Shell.literal(orEmpty(node.ssh().privateKeyPath())));
+    input.put("host_key", Shell.literal(orEmpty(node.ssh().hostKey())));
+    Map<String, String> config = new LinkedHashMap<>();
+    props.env().forEach((k, v) -> config.put(k, Shell.literal(v)));
+    input.put("config", config);
     if (!props.args().isEmpty()) {
-      input.put("args", props.args());
+      input.put("args", props.args().stream().map(Shell::literal).toList());
     }
     resource.addOverride("input", input);
     resource.addOverride("triggers_replace", new TreeMap<>(this.triggers));
@@ -164,7 +177,11 @@ public abstract class HostStep extends Construct {
 
   /** The staging directory on the host: private to the SSH user, one per resource. */
   String stage() {
-    return "/tmp/vrc-stage-" + node.ssh().user() + "/" + logicalId;
+    return stageRoot() + "/" + logicalId;
+  }
+
+  private String stageRoot() {
+    return "/tmp/vrc-stage-" + node.ssh().user();
   }
 
   private static Map<String, Object> connection() {
@@ -187,68 +204,50 @@ public abstract class HostStep extends Construct {
     String asRoot = asRoot(node.ssh().user());
     List<Map<String, Object>> list = new ArrayList<>();
     // 1. A fresh private staging directory (never follow someone else's /tmp entry).
+    String root = Shell.quote(stageRoot());
     list.add(
         remoteExec(
             List.of(
                 "set -eu",
                 "umask 077",
-                "mkdir -p /tmp/vrc-stage-" + node.ssh().user(),
-                "test -O /tmp/vrc-stage-" + node.ssh().user()
-                    + " || { echo 'staging directory not owned by "
-                    + node.ssh().user()
-                    + "' >&2; exit 1; }",
-                "rm -rf " + stage,
-                "mkdir -p " + String.join(" ", stageDirs(props)),
-                "echo '[" + node.name() + "/" + component + "/upload] staging in " + stage + "'")));
+                "mkdir -p " + root,
+                "test -O " + root + " || { echo " + Shell.quote("staging directory not owned by " + node.ssh().user())
+                    + " >&2; exit 1; }",
+                "rm -rf " + Shell.quote(stage),
+                "mkdir -p " + Shell.words(stageDirs(props)),
+                "echo " + Shell.quote("[" + node.name() + "/" + component + "/upload] staging in " + stage))));
     // 2. The scripts and the configuration.
     list.add(fileDir("common"));
     list.add(fileDir(component));
-    list.add(fileContent(stage + "/" + component + ".env", envText));
+    list.add(fileContent(stage + "/" + component + ".env", Shell.literal(envText)));
     if (!props.args().isEmpty()) {
-      list.add(fileContent(stage + "/" + component + ".args", argsText));
+      list.add(fileContent(stage + "/" + component + ".args", Shell.literal(argsText)));
     }
     for (Upload upload : props.uploads()) {
       Map<String, Object> file = new LinkedHashMap<>();
       if (upload.source() != null) {
-        file.put("source", upload.source() + "/");
+        file.put("source", Shell.literal(upload.source() + (upload.isDirectory() ? "/" : "")));
       } else {
         file.put("content", upload.content());
       }
-      file.put("destination", stage + "/" + upload.stagePath());
+      file.put("destination", Shell.literal(stage + "/" + upload.stagePath()));
       list.add(Map.of("file", file));
     }
     // 3. Apply, and remove the staging directory whatever happened (it may hold a secret).
+    String quotedStage = Shell.quote(stage);
     list.add(
         remoteExec(
             List.of(
-                "rc=0; "
-                    + asRoot
-                    + " "
-                    + stage
-                    + "/"
-                    + component
-                    + "/apply.sh "
-                    + stage
-                    + " || rc=$?; rm -rf "
-                    + stage
-                    + "; exit $rc")));
+                "rc=0; " + asRoot + " " + Shell.quote(stage + "/" + component + "/apply.sh") + " " + quotedStage
+                    + " || rc=$?; rm -rf " + quotedStage + "; exit $rc")));
     // 4. At destroy: the installed remove.sh, which reads its installed configuration.
-    String remove = INSTALL_DIR + "/" + component + "/remove.sh";
+    String remove = Shell.quote(INSTALL_DIR + "/" + component + "/remove.sh");
     Map<String, Object> destroy = new LinkedHashMap<>();
     destroy.put(
         "inline",
         List.of(
-            "if [ -f "
-                + remove
-                + " ]; then "
-                + asRoot
-                + " "
-                + remove
-                + "; else echo '["
-                + node.name()
-                + "/"
-                + component
-                + "/remove] not installed, nothing to remove'; fi"));
+            "if [ -f " + remove + " ]; then " + asRoot + " " + remove + "; else echo "
+                + Shell.quote("[" + node.name() + "/" + component + "/remove] not installed, nothing to remove") + "; fi"));
     destroy.put("when", "destroy");
     list.add(Map.of("remote-exec", destroy));
     return list;
@@ -257,8 +256,8 @@ public abstract class HostStep extends Construct {
   private Map<String, Object> fileDir(String module) {
     Map<String, Object> file = new LinkedHashMap<>();
     // A trailing slash uploads the directory's contents into the (existing) destination.
-    file.put("source", layout.module(module) + "/");
-    file.put("destination", stage() + "/" + module);
+    file.put("source", Shell.literal(layout.module(module) + "/"));
+    file.put("destination", Shell.literal(stage() + "/" + module));
     return Map.of("file", file);
   }
 
@@ -269,7 +268,7 @@ public abstract class HostStep extends Construct {
     dirs.add(stage() + "/common");
     dirs.add(stage() + "/" + component);
     for (Upload upload : props.uploads()) {
-      if (upload.source() != null) {
+      if (upload.source() != null && upload.isDirectory()) {
         dirs.add(stage() + "/" + upload.stagePath());
       }
     }
@@ -279,7 +278,7 @@ public abstract class HostStep extends Construct {
   private static Map<String, Object> fileContent(String destination, String content) {
     Map<String, Object> file = new LinkedHashMap<>();
     file.put("content", content);
-    file.put("destination", destination);
+    file.put("destination", Shell.literal(destination));
     return Map.of("file", file);
   }
 
