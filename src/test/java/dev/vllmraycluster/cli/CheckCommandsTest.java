@@ -29,16 +29,31 @@ class CheckCommandsTest {
     return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
+  /**
+   * SSH goes to 127.0.0.1:1 (closed). A node's address may not be a loopback address, so it is one
+   * of this machine's own: verify's /health from here stays on this machine.
+   */
   Path closedPortStack() throws Exception {
     Path file = dir.resolve("loop.yaml");
     Files.writeString(file, """
         nodes:
-          - {name: head, role: head, address: 127.0.0.1, ssh_port: 1, gpus: 1,
+          - {name: head, role: head, address: %s, ssh_host: 127.0.0.1, ssh_port: 1, gpus: 1,
              ssh_host_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFao4CFUvThOXVZG7HwxhpeByT1O0Qx4iiqvxnZwACXR"}
         ssh: {user: root}
         model: {huggingface_repo: deepseek-ai/deepseek-llm-7b-chat}
-        """);
+        """.formatted(ownAddress()));
     return file;
+  }
+
+  private static String ownAddress() throws Exception {
+    for (java.net.NetworkInterface nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+      for (java.net.InetAddress a : java.util.Collections.list(nic.getInetAddresses())) {
+        if (a instanceof java.net.Inet4Address && !a.isLoopbackAddress()) {
+          return a.getHostAddress();
+        }
+      }
+    }
+    throw new IllegalStateException("no IPv4 address on this machine");
   }
 
   @Test
