@@ -4,7 +4,8 @@
 write_stack() {
   local gpus="$1" name total=0 tp content
   shift
-  content="# Written by \`sandbox/sandbox up\`: local test hosts, not for production.
+  content="# yaml-language-server: \$schema=../schema/stack.schema.json
+# Written by \`sandbox/sandbox up\`: local test hosts, not for production.
 nodes:"
   for name in "$@"; do
     content+=$'\n'"  - name: $name"

@@ -248,11 +248,11 @@ public record ClusterSpec(
   public record NodeSpec(
       @Doc(value = "`[a-z][a-z0-9_-]*`; becomes the resource names (`<name>_ray`)", required = true) String name,
       @Doc("exactly one head (Ray head + vLLM API server)") Role role,
-      @Doc(value = "the node's address on the cluster network (Ray, firewall, NFS)", type = "IPv4", required = true) String address,
+      @Doc(value = "the node's address on the cluster network (Ray, firewall, NFS); loopback, `0.0.0.0/8`, broadcast and multicast addresses are refused", type = "IPv4", required = true) String address,
       @Doc(value = "GPUs on the node, declared to Ray as `--num-gpus`", type = "int 0–16", required = true) Integer gpus,
       @Doc(value = "where SSH connects, when it differs from `address`", dflt = "`address`", type = "host/IP") String sshHost,
       @Doc(value = "per-node SSH user", dflt = "`ssh.user`") String sshUser,
-      @Doc(value = "per-node SSH port", dflt = "`ssh.port`") Integer sshPort,
+      @Doc(value = "per-node SSH port; not a port the firewall protects", dflt = "`ssh.port`") Integer sshPort,
       @Doc(value = "per-node private key", dflt = "`ssh.private_key_path`") String sshPrivateKeyPath,
       @Doc(value = "pins the host key (`ssh-ed25519 AAAA...`, checked by the provisioners)", dflt = "none") String sshHostKey,
       @Doc(value = "sets `NCCL_SOCKET_IFNAME`/`GLOO_SOCKET_IFNAME` for Ray and vLLM", dflt = "none") String networkInterface) {
@@ -377,7 +377,7 @@ public record ClusterSpec(
   /** SSH settings every node inherits unless it overrides them ({@code nodes[].ssh_*}). */
   public record SshDefaults(
       @Doc("the SSH user; non-root users need passwordless sudo") String user,
-      @Doc("the SSH port") Integer port,
+      @Doc("the SSH port; not a port the firewall protects (Ray's, the API's, NFS on the head)") Integer port,
       @Doc(value = "the private key; absent: the provisioners use `SSH_AUTH_SOCK`", dflt = "ssh-agent", type = "path") String privateKeyPath) {
     public SshDefaults {
       user = user == null ? "root" : user;
@@ -553,10 +553,10 @@ public record ClusterSpec(
   public record SoftwareSpec(
       @Doc("package manager for `python3-dev gcc g++` / `python3-devel gcc gcc-c++`") OsFamily osFamily,
       @Doc(value = "interpreter for the venv", type = "`python3[.N]`") String python,
-      @Doc(value = "the venv on every node", type = "path") String venvPath,
+      @Doc(value = "the venv on every node; a system directory (`/`, `/usr`, `/opt`, ...) is refused", type = "path") String venvPath,
       @Doc(value = "Ray, pinned, the same on every node", type = "version") String rayVersion,
       @Doc(value = "vLLM, pinned, the same on every node", type = "version") String vllmVersion,
-      @Doc(value = "a package index mirror (`https://`; `http://` is flagged); no credentials in it", dflt = "PyPI", type = "URL") String pipIndexUrl,
+      @Doc(value = "a package index mirror (`http://` is flagged); credentials in the URL are refused (use `pip_credentials_env`)", dflt = "PyPI", type = "URL") String pipIndexUrl,
       @Doc(value = "a wheel directory or URL (installs with `--no-index`)", dflt = "none", type = "URL/path") String pipFindLinks,
       @Doc(value = "a plain-HTTP mirror's host (flagged: pip then skips TLS for it)", dflt = "none", type = "host") String pipTrustedHost,
       @Doc(value = "`TF_VAR_<name>` holding `user:password` for the mirror; delivered like the other secrets, into a root-only netrc pip reads", dflt = "none") String pipCredentialsEnv,
@@ -823,7 +823,7 @@ public record ClusterSpec(
   /** The model store: the same {@code mountPath} on every node. */
   public record StorageSpec(
       @Doc("where the model lives") StorageMode mode,
-      @Doc(value = "the same path on every node", type = "path") String mountPath,
+      @Doc(value = "the same path on every node; a system directory is refused", type = "path") String mountPath,
       @Doc(value = "an existing NFS server", dflt = "external_nfs only") String nfsServer,
       @Doc(value = "its exported directory", dflt = "external_nfs only", type = "path") String nfsServerPath,
       @Doc("client mount options (NFS modes)") String nfsMountOptions,
@@ -928,10 +928,10 @@ public record ClusterSpec(
       @Doc("metrics export") Integer metricsExportPort,
       @Doc("first port of the Ray worker (and NCCL) range") Integer minWorkerPort,
       @Doc("last port of that range") Integer maxWorkerPort,
-      @Doc(value = "Ray's temp directory on every node", type = "path") String tempDir,
+      @Doc(value = "Ray's temp directory on every node; a system directory is refused", type = "path") String tempDir,
       @Doc("bounded wait for a node to join") Integer readinessTimeoutSeconds,
       @Doc(value = "Ray's token authentication", dflt = "`true` (Ray 2.52+)") Boolean requireAuthToken,
-      @Doc("the token's variable") String authTokenEnv) {
+      @Doc("the token's variable (not the API key's)") String authTokenEnv) {
     public static final String DEFAULT_AUTH_TOKEN_ENV = "TF_VAR_ray_auth_token";
 
     public RaySpec {
@@ -1299,9 +1299,9 @@ public record ClusterSpec(
   public record StateSpec(
       @Doc("where OpenTofu keeps the stack's state") StateBackend backend,
       @Doc(value = "local only; relative to the project root", dflt = "`terraform.<stack>.tfstate`", type = "path") String path,
-      @Doc(value = "s3 only: the bucket", dflt = "required") String bucket,
+      @Doc(value = "s3 only: the bucket", dflt = "required with s3") String bucket,
       @Doc(value = "s3 only: the object key", dflt = "`vllm-ray-cluster/<stack>.tfstate`") String key,
-      @Doc(value = "s3 only: the bucket's region", dflt = "required") String region,
+      @Doc(value = "s3 only: the bucket's region", dflt = "required with s3") String region,
       @Doc(value = "s3 only: an S3-compatible store (path-style); credentials only from the environment", dflt = "AWS", type = "URL") String endpoint) {
     /** CDKTF's default: {@code terraform.<stack>.tfstate} in the project root. */
     public static final StateSpec DEFAULT = new StateSpec(null, null, null, null, null, null);
