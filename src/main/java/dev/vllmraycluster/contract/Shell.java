@@ -36,11 +36,11 @@ public final class Shell {
   }
 
   /**
-   * A literal for a string in {@code cdk.tf.json}: OpenTofu reads {@code ${...}} and {@code
-   * %{...}} in any string as interpolation or a template directive; {@code $${} and {@code %%{}
-   * are their literal forms. Used on every value that comes from a stack, never on the
-   * interpolations this tool writes on purpose ({@code ${self.input.host}}, {@code
-   * ${var.<secret>}}).
+   * A literal for a string in {@code cdk.tf.json}: OpenTofu reads <code>${...}</code> and
+   * <code>%{...}</code> in any string as interpolation or a template directive; <code>$${</code>
+   * and <code>%%{</code> are their literal forms. Used on every value that comes from a stack, never on the
+   * interpolations this tool writes on purpose (<code>${self.input.host}</code>,
+   * <code>${var.&lt;secret&gt;}</code>).
    */
   public static String literal(String value) {
     return value == null ? null : value.replace("${", "$${").replace("%{", "%%{");
