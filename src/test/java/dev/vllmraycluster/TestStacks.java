@@ -43,7 +43,7 @@ public final class TestStacks {
   /** The synthesized cdk.tf.json of one stack. */
   public static JsonNode synth(ClusterSpec spec) {
     App app = Testing.app();
-    ClusterStack stack = new ClusterStack(app, spec.name(), ClusterStackProps.builder().spec(spec).layout(layout()).build());
+    ClusterStack stack = new ClusterStack(app, spec.name(), ClusterStackProps.builder().cluster(spec).layout(layout()).build());
     try {
       return JSON.readTree(Testing.synth(stack));
     } catch (IOException e) {

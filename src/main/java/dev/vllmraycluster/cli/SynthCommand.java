@@ -56,7 +56,7 @@ final class SynthCommand {
     for (Map.Entry<String, Loaded> e : stacks.entrySet()) {
       // The stack file: local_checks runs preflight on it before the deploy touches a host.
       // Warnings reach the cdktf CLI as CDKTF annotations (GpuCluster), not on stderr.
-      new ClusterStack(app, e.getKey(), ClusterStackProps.builder().spec(e.getValue().spec()).layout(layout)
+      new ClusterStack(app, e.getKey(), ClusterStackProps.builder().cluster(e.getValue().spec()).layout(layout)
           .stackFile(fileOf.get(e.getKey())).build());
     }
     app.synth();

@@ -1,5 +1,6 @@
 package dev.vllmraycluster.cluster;
 
+import com.hashicorp.cdktf.ITerraformDependable;
 import com.hashicorp.cdktf.LocalBackend;
 import com.hashicorp.cdktf.LocalBackendConfig;
 import com.hashicorp.cdktf.S3Backend;
@@ -42,7 +43,7 @@ public class ClusterStack extends TerraformStack {
 
   public ClusterStack(Construct scope, String id, ClusterStackProps props) {
     super(scope, id);
-    ClusterSpec spec = props.spec();
+    ClusterSpec spec = props.cluster();
     backend(this, spec.state());
     List<SecretRef> secrets = secrets(spec);
     for (SecretRef secret : secrets) {
@@ -63,8 +64,10 @@ public class ClusterStack extends TerraformStack {
       variable.addOverride("ephemeral", true);
     }
     TerraformResource checks = localChecks(this, props.layout(), spec, secrets, props.stackFile());
+    List<ITerraformDependable> after = new ArrayList<>(props.after());
+    after.add(checks);
     this.cluster = new GpuCluster(this, "cluster",
-        GpuClusterProps.builder().spec(spec).layout(props.layout()).after(List.of(checks)).build());
+        GpuClusterProps.builder().cluster(spec).layout(props.layout()).after(after).build());
     outputs(spec);
   }
 

@@ -43,7 +43,7 @@ public class GpuCluster extends Construct {
 
   public GpuCluster(Construct scope, String id, GpuClusterProps props) {
     super(scope, id);
-    this.spec = props.spec();
+    this.spec = props.cluster();
     for (String warning : SpecValidator.check(spec)) {
       Annotations.of(this).addWarning(warning);
     }
@@ -56,7 +56,7 @@ public class GpuCluster extends Construct {
 
     for (NodeSpec n : ordered) {
       GpuNode node = new GpuNode(this, n.name(),
-          GpuNodeProps.builder().cluster(spec).node(n).layout(layout).after(props.after()).build());
+          GpuNodeProps.builder().cluster(spec).layout(layout).after(props.after()).node(n).build());
       nodes.put(n.name(), node);
       firewalls.put(n.name(), new Firewall(node, Component.FIREWALL.stepId(),
           FirewallProps.builder().cluster(spec).layout(layout).after(props.after()).build()));

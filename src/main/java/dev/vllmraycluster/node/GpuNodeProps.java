@@ -10,53 +10,33 @@ import java.util.Objects;
  * What a {@link GpuNode} needs.
  *
  * @param cluster the validated cluster the node belongs to
- * @param node this node (one of {@code cluster.nodes()})
  * @param layout where the host modules are
- * @param after what the node's first steps (bootstrap, firewall) run after, e.g. the local checks
+ * @param after what the node's bootstrap runs after, e.g. the local checks
+ * @param node this node (one of {@code cluster.nodes()})
  */
-public record GpuNodeProps(ClusterSpec cluster, NodeSpec node, ProjectLayout layout, List<ITerraformDependable> after) {
+public record GpuNodeProps(ClusterSpec cluster, ProjectLayout layout, List<ITerraformDependable> after, NodeSpec node)
+    implements PartProps {
   public GpuNodeProps {
-    Objects.requireNonNull(cluster, "cluster");
     Objects.requireNonNull(node, "node");
-    Objects.requireNonNull(layout, "layout");
-    after = after == null ? List.of() : List.copyOf(after);
   }
 
   public static Builder builder() {
     return new Builder();
   }
 
-  public static final class Builder {
-    private ClusterSpec cluster;
+  public static final class Builder extends PartProps.Builder<Builder> {
     private NodeSpec node;
-    private ProjectLayout layout;
-    private List<ITerraformDependable> after;
 
     private Builder() {}
 
-    public Builder cluster(ClusterSpec v) {
-      cluster = v;
-      return this;
-    }
-
+    /** The node. Required. */
     public Builder node(NodeSpec v) {
       node = v;
       return this;
     }
 
-    public Builder layout(ProjectLayout v) {
-      layout = v;
-      return this;
-    }
-
-    /** @default nothing: the node's steps start first */
-    public Builder after(List<ITerraformDependable> v) {
-      after = v;
-      return this;
-    }
-
     public GpuNodeProps build() {
-      return new GpuNodeProps(cluster, node, layout, after);
+      return new GpuNodeProps(cluster(), layout(), after(), node);
     }
   }
 }

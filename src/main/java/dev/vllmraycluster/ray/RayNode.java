@@ -1,5 +1,6 @@
 package dev.vllmraycluster.ray;
 
+import com.hashicorp.cdktf.ITerraformDependable;
 import dev.vllmraycluster.contract.HostContract;
 import dev.vllmraycluster.contract.HostContract.Component;
 import dev.vllmraycluster.node.Env;
@@ -44,9 +45,15 @@ public abstract class RayNode extends HostStep {
             .put(HostContract.Env.RAY_AUTH_MODE, cluster.ray().authToken() == null ? "disabled" : "token")
             .build(),
         args,
-        List.of(p.firewall().resource()),
+        concat(List.of(p.firewall().resource()), p.after()),
         restartsWith,
         tokenUpload(cluster));
+  }
+
+  private static List<ITerraformDependable> concat(List<ITerraformDependable> a, List<ITerraformDependable> b) {
+    List<ITerraformDependable> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
   }
 
   /** The Ray token, from an ephemeral variable into a file only root and the service user read. */

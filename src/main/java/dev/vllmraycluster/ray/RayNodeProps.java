@@ -1,9 +1,12 @@
 package dev.vllmraycluster.ray;
 
+import com.hashicorp.cdktf.ITerraformDependable;
 import dev.vllmraycluster.firewall.Firewall;
 import dev.vllmraycluster.node.HostStep;
+import dev.vllmraycluster.node.PartProps;
 import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.ClusterSpec;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -11,14 +14,15 @@ import java.util.Objects;
  *
  * @param cluster the validated cluster
  * @param layout where the host modules are
+ * @param after more to run after (order only)
  * @param firewall the node's firewall: Ray starts after it (nothing listens before it is up)
  * @param bootstrap the node's bootstrap: Ray runs from its venv and restarts with it
  * @param head for a worker, the Ray head it joins and restarts with; null for the head
  */
-public record RayNodeProps(ClusterSpec cluster, ProjectLayout layout, Firewall firewall, HostStep bootstrap, RayHead head) {
+public record RayNodeProps(
+    ClusterSpec cluster, ProjectLayout layout, List<ITerraformDependable> after, Firewall firewall, HostStep bootstrap,
+    RayHead head) implements PartProps {
   public RayNodeProps {
-    Objects.requireNonNull(cluster, "cluster");
-    Objects.requireNonNull(layout, "layout");
     Objects.requireNonNull(firewall, "firewall");
     Objects.requireNonNull(bootstrap, "bootstrap");
   }
@@ -27,30 +31,20 @@ public record RayNodeProps(ClusterSpec cluster, ProjectLayout layout, Firewall f
     return new Builder();
   }
 
-  public static final class Builder {
-    private ClusterSpec cluster;
-    private ProjectLayout layout;
+  public static final class Builder extends PartProps.Builder<Builder> {
     private Firewall firewall;
     private HostStep bootstrap;
     private RayHead head;
 
     private Builder() {}
 
-    public Builder cluster(ClusterSpec v) {
-      cluster = v;
-      return this;
-    }
-
-    public Builder layout(ProjectLayout v) {
-      layout = v;
-      return this;
-    }
-
+    /** The node's firewall. Required. */
     public Builder firewall(Firewall v) {
       firewall = v;
       return this;
     }
 
+    /** The node's bootstrap. Required. */
     public Builder bootstrap(HostStep v) {
       bootstrap = v;
       return this;
@@ -63,7 +57,7 @@ public record RayNodeProps(ClusterSpec cluster, ProjectLayout layout, Firewall f
     }
 
     public RayNodeProps build() {
-      return new RayNodeProps(cluster, layout, firewall, bootstrap, head);
+      return new RayNodeProps(cluster(), layout(), after(), firewall, bootstrap, head);
     }
   }
 }

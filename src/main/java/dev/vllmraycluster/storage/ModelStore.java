@@ -40,9 +40,16 @@ public class ModelStore extends HostStep {
    * @param id {@code model}: the resource is {@code <node>_model}
    */
   public ModelStore(GpuNode node, String id, ModelStoreProps props) {
-    super(node, id, props.layout(), props(node.spec(), props.cluster(), List.of(props.bootstrap().resource()),
+    super(node, id, props.layout(), props(node.spec(), props.cluster(), after(props),
         props.nfsServer() == null ? List.of() : List.of(props.nfsServer())));
     this.storeRole = storeRole(props.cluster().storage(), node.spec());
+  }
+
+  private static List<ITerraformDependable> after(ModelStoreProps props) {
+    List<ITerraformDependable> after = new ArrayList<>();
+    after.add(props.bootstrap().resource());
+    after.addAll(props.after());
+    return after;
   }
 
   public StoreRole storeRole() {

@@ -1,8 +1,11 @@
 package dev.vllmraycluster.storage;
 
+import com.hashicorp.cdktf.ITerraformDependable;
 import dev.vllmraycluster.node.HostStep;
+import dev.vllmraycluster.node.PartProps;
 import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.ClusterSpec;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -10,14 +13,15 @@ import java.util.Objects;
  *
  * @param cluster the validated cluster (model and storage)
  * @param layout where the host modules are
+ * @param after more to run after (order only)
  * @param bootstrap the node's bootstrap: the store runs after it (the fetch runs in the venv)
  * @param nfsServer the head's store this node mounts and is remounted with (an NFS client of the
  *     head's export); null for none
  */
-public record ModelStoreProps(ClusterSpec cluster, ProjectLayout layout, HostStep bootstrap, ModelStore nfsServer) {
+public record ModelStoreProps(
+    ClusterSpec cluster, ProjectLayout layout, List<ITerraformDependable> after, HostStep bootstrap, ModelStore nfsServer)
+    implements PartProps {
   public ModelStoreProps {
-    Objects.requireNonNull(cluster, "cluster");
-    Objects.requireNonNull(layout, "layout");
     Objects.requireNonNull(bootstrap, "bootstrap");
   }
 
@@ -25,24 +29,13 @@ public record ModelStoreProps(ClusterSpec cluster, ProjectLayout layout, HostSte
     return new Builder();
   }
 
-  public static final class Builder {
-    private ClusterSpec cluster;
-    private ProjectLayout layout;
+  public static final class Builder extends PartProps.Builder<Builder> {
     private HostStep bootstrap;
     private ModelStore nfsServer;
 
     private Builder() {}
 
-    public Builder cluster(ClusterSpec v) {
-      cluster = v;
-      return this;
-    }
-
-    public Builder layout(ProjectLayout v) {
-      layout = v;
-      return this;
-    }
-
+    /** The node's bootstrap. Required. */
     public Builder bootstrap(HostStep v) {
       bootstrap = v;
       return this;
@@ -55,7 +48,7 @@ public record ModelStoreProps(ClusterSpec cluster, ProjectLayout layout, HostSte
     }
 
     public ModelStoreProps build() {
-      return new ModelStoreProps(cluster, layout, bootstrap, nfsServer);
+      return new ModelStoreProps(cluster(), layout(), after(), bootstrap, nfsServer);
     }
   }
 }

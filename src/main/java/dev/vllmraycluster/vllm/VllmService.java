@@ -25,7 +25,7 @@ public class VllmService extends HostStep {
    * @param id {@code vllm}: the resource is {@code <head>_vllm}
    */
   public VllmService(GpuNode head, String id, VllmServiceProps props) {
-    super(head, id, props.layout(), props(head, props.cluster(), List.of(), restartsWith(props)));
+    super(head, id, props.layout(), props(head, props.cluster(), props.after(), restartsWith(props)));
   }
 
   private static List<HostStep> restartsWith(VllmServiceProps p) {

@@ -97,7 +97,7 @@ class GoldenSynthTest {
     StackLoader.Loaded loaded = new StackLoader(root).load(stackFile);
     Path outdir = root.resolve("out");
     App app = new App(AppConfig.builder().outdir(outdir.toString()).build());
-    new ClusterStack(app, stack, ClusterStackProps.builder().spec(loaded.spec()).layout(layout).stackFile(stackFile).build());
+    new ClusterStack(app, stack, ClusterStackProps.builder().cluster(loaded.spec()).layout(layout).stackFile(stackFile).build());
     app.synth();
     try {
       String text = Files.readString(outdir.resolve("stacks").resolve(stack).resolve("cdk.tf.json"));

@@ -87,7 +87,7 @@ class TofuPlanTest {
 
   private Path synth(ClusterSpec spec) throws IOException {
     App app = new App(AppConfig.builder().outdir(dir.resolve("cdktf.out").toString()).build());
-    new ClusterStack(app, spec.name(), ClusterStackProps.builder().spec(spec).layout(TestStacks.layout()).build());
+    new ClusterStack(app, spec.name(), ClusterStackProps.builder().cluster(spec).layout(TestStacks.layout()).build());
     app.synth();
     Path stackDir = Path.of(app.getOutdir()).resolve("stacks").resolve(spec.name());
     // Keep state and plans out of the project: point the local backend into the temp dir.
