@@ -5,26 +5,26 @@
 
 SANDBOX_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 PROJECT_ROOT="$(cd "$SANDBOX_HOME/.." && pwd -P)"
-STATE="$PROJECT_ROOT/.sandbox"
+# Caches every instance of this checkout shares (rootfs, wheelhouse, model, client key).
+CACHE="$PROJECT_ROOT/.sandbox"
 
-BRIDGE=vrcbr0
-NET_PREFIX=10.213.0
-BRIDGE_IP="$NET_PREFIX.1"
-SUBNET="$NET_PREFIX.0/24"
-OUTSIDER_IP="$NET_PREFIX.200"
-HTTP_PORT=8700
-NFT_TABLE=vrc_sandbox
+# An instance is one independent set of hosts with its own bridge, subnet, host names, state and
+# stack file, so that several can run side by side (the demo and each e2e test class). The
+# default instance (index 0) is the one README's commands use: vrcbr0, 10.213.0.0/24, vrc-<name>,
+# stacks/sandbox.yaml. Others: VRC_SANDBOX_INSTANCE=<name> VRC_SANDBOX_INDEX=<1..254> give
+# vrcbr<index>, 10.213.<index>.0/24, vrc<index>-<name> and .sandbox/instances/<name>/stacks/<name>.yaml.
+INSTANCE="${VRC_SANDBOX_INSTANCE:-default}"
+STATE="$CACHE/instances/$INSTANCE"
+INDEX="${VRC_SANDBOX_INDEX:-}"
 
 SUITE=bookworm
 MIRROR="${VRC_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-ROOTFS="$STATE/rootfs-$SUITE"
-HOSTS_DIR="$STATE/hosts"
-CLIENT_KEY="$STATE/id_ed25519"
-KNOWN_HOSTS="$STATE/known_hosts"
-WHEELHOUSE="$STATE/wheelhouse"
-MODEL_DIR="$STATE/model/tiny-llama"
-STACK_FILE="$PROJECT_ROOT/stacks/sandbox.yaml"
+ROOTFS="$CACHE/rootfs-$SUITE"
+CLIENT_KEY="$CACHE/id_ed25519"
+WHEELHOUSE="$CACHE/wheelhouse"
+MODEL_DIR="$CACHE/model/tiny-llama"
 STANDIN_DIR="$SANDBOX_HOME/vllm-standin"
+HTTP_PORT=8700
 
 RAY_VERSION="${VRC_RAY_VERSION:-2.60.0}"
 VLLM_STANDIN_VERSION="0.9.2+standin"
@@ -39,19 +39,62 @@ die() {
   exit 1
 }
 
+# Resolves the instance's names (see INSTANCE above); dies on a bad name or index.
+resolve_instance() {
+  [[ $INSTANCE =~ ^[a-z][a-z0-9-]{0,23}$ ]] ||
+    die "VRC_SANDBOX_INSTANCE '$INSTANCE' is not a usable name: lowercase letters, digits and '-', starting with a letter"
+  if [[ -z $INDEX && -s $STATE/index ]]; then
+    INDEX="$(tr -dc '0-9' <"$STATE/index")"
+  fi
+  if [[ $INSTANCE == default ]]; then
+    [[ -z $INDEX || $INDEX == 0 ]] || die "the default instance has index 0 (VRC_SANDBOX_INDEX is '$INDEX'); name another instance with VRC_SANDBOX_INSTANCE"
+    INDEX=0
+  else
+    [[ $INDEX =~ ^[1-9][0-9]{0,2}$ && $INDEX -le 254 ]] ||
+      die "instance '$INSTANCE' needs VRC_SANDBOX_INDEX=1..254 (got '${INDEX}'): it picks the bridge vrcbr<index> and the subnet 10.213.<index>.0/24"
+  fi
+  BRIDGE="vrcbr$INDEX"
+  NET_PREFIX="10.213.$INDEX"
+  BRIDGE_IP="$NET_PREFIX.1"
+  SUBNET="$NET_PREFIX.0/24"
+  OUTSIDER_IP="$NET_PREFIX.200"
+  NFT_TABLE="vrc_sandbox_$INDEX"
+  if ((INDEX == 0)); then MACHINE_PREFIX=vrc; else MACHINE_PREFIX="vrc$INDEX"; fi
+  HOSTS_DIR="$STATE/hosts"
+  KNOWN_HOSTS="$STATE/known_hosts"
+  if [[ $INSTANCE == default ]]; then
+    STACK_FILE="${VRC_SANDBOX_STACK_FILE:-$PROJECT_ROOT/stacks/sandbox.yaml}"
+  else
+    STACK_FILE="${VRC_SANDBOX_STACK_FILE:-$STATE/stacks/$INSTANCE.yaml}"
+  fi
+}
+
 require_root() {
   [[ $EUID -eq 0 ]] || die "must run as root (systemd-nspawn, bridges and overlay mounts need it): sudo $0 $*"
 }
 
 now() { date +%s; }
 
-# Takes an exclusive lock (fd 9) for commands that change the sandbox. Daemons started while
-# holding it must close fd 9 (`9>&-`), or they would keep the lock.
+# Takes the instance's exclusive lock (fd 9) for commands that change it. Daemons started while
+# holding a lock must close fds 8 and 9 (`8>&- 9>&-`), or they would keep it.
 take_lock() {
   mkdir -p "$STATE"
   exec 9>"$STATE/.lock"
-  flock -w 5 9 || die "another 'sandbox' command is running (lock $STATE/.lock)"
+  flock -w 5 9 || die "another 'sandbox' command is running on instance $INSTANCE (lock $STATE/.lock)"
 }
+
+# Takes the lock on the shared caches (fd 8): another instance may be building them. Released by
+# release_cache_lock once they are complete.
+take_cache_lock() {
+  mkdir -p "$CACHE"
+  exec 8>"$CACHE/.cache.lock"
+  if ! flock -n 8; then
+    log "waiting for another instance to finish building the caches in $CACHE"
+    flock -w 1200 8 || die "the caches in $CACHE stayed locked for 20 minutes (lock $CACHE/.cache.lock)"
+  fi
+}
+
+release_cache_lock() { exec 8>&-; }
 
 # Installs Debian packages providing the given commands, when they are missing.
 # Arguments: pairs "command:package".
@@ -92,7 +135,7 @@ host_ip() {
   esac
 }
 
-machine_name() { echo "vrc-$1"; }
+machine_name() { echo "$MACHINE_PREFIX-$1"; }
 
 # Prints the existing host directories' names, ordered head, worker1.., outsider.
 existing_hosts() {

@@ -20,7 +20,17 @@ host_ssh_ok() {
   timeout 10 ssh "${SSH_OPTS[@]}" "root@$ip" true >/dev/null 2>&1
 }
 
-host_pubkey() { cut -d' ' -f1,2 <"$(host_dir "$1")/ssh_host_ed25519_key.pub"; }
+# The host key OpenTofu's SSH client is shown (it asks for ECDSA before Ed25519): the one the
+# stack pins. host_pubkeys: every host key, for known_hosts.
+host_pubkey() { cut -d' ' -f1,2 <"$(host_dir "$1")/ssh_host_ecdsa_key.pub"; }
+host_pubkeys() {
+  local t
+  for t in ecdsa ed25519; do cut -d' ' -f1,2 <"$(host_dir "$1")/ssh_host_${t}_key.pub"; done
+}
+
+# Like a stock Debian server, a host has an ECDSA and an Ed25519 key (no RSA: it only slows
+# key generation here).
+readonly HOST_KEY_TYPES=(ecdsa ed25519)
 
 # Creates the host's own state (keys, machine-id) once, mounts its overlay and writes its
 # per-host files into it.
@@ -30,10 +40,13 @@ prepare_host() {
   ip="$(host_ip "$name")"
   m="$(machine_name "$name")"
   mkdir -p "$d/upper" "$d/work" "$d/merged"
-  if [[ ! -s $d/ssh_host_ed25519_key || ! -s $d/ssh_host_ed25519_key.pub ]]; then
-    rm -f "$d/ssh_host_ed25519_key" "$d/ssh_host_ed25519_key.pub"
-    ssh-keygen -q -t ed25519 -N '' -C "root@$m" -f "$d/ssh_host_ed25519_key" >/dev/null
-  fi
+  local t
+  for t in "${HOST_KEY_TYPES[@]}"; do
+    if [[ ! -s $d/ssh_host_${t}_key || ! -s $d/ssh_host_${t}_key.pub ]]; then
+      rm -f "$d/ssh_host_${t}_key" "$d/ssh_host_${t}_key.pub"
+      ssh-keygen -q -t "$t" -N '' -C "root@$m" -f "$d/ssh_host_${t}_key" >/dev/null
+    fi
+  done
   [[ -s $d/machine-id ]] || tr -d '-' </proc/sys/kernel/random/uuid >"$d/machine-id"
   echo "$ip" >"$d/ip"
 
@@ -47,8 +60,11 @@ prepare_host() {
   put_file "$r/etc/machine-id" 0444 "$(cat "$d/machine-id")"
   put_file "$r/etc/hostname" 0644 "$m"
   install -d -m 0755 "$r/etc/ssh"
-  put_file "$r/etc/ssh/ssh_host_ed25519_key" 0600 "$(cat "$d/ssh_host_ed25519_key")"
-  put_file "$r/etc/ssh/ssh_host_ed25519_key.pub" 0644 "$(cat "$d/ssh_host_ed25519_key.pub")"
+  for t in "${HOST_KEY_TYPES[@]}"; do
+    put_file "$r/etc/ssh/ssh_host_${t}_key" 0600 "$(cat "$d/ssh_host_${t}_key")"
+    put_file "$r/etc/ssh/ssh_host_${t}_key.pub" 0644 "$(cat "$d/ssh_host_${t}_key.pub")"
+  done
+  put_file "$r/etc/ssh/sshd_config.d/vrc-sandbox.conf" 0644 "$(sshd_conf)"
   install -d -m 0700 "$r/root/.ssh"
   put_file "$r/root/.ssh/authorized_keys" 0600 "$(cat "$CLIENT_KEY.pub")"
   # The static address: set on host0 at boot by a tiny unit; deliberately no default route.
@@ -58,6 +74,19 @@ prepare_host() {
   install -d -m 0755 "$r/etc/systemd/system/multi-user.target.wants"
   ln -sfn /etc/systemd/system/sandbox-net.service \
     "$r/etc/systemd/system/multi-user.target.wants/sandbox-net.service"
+}
+
+sshd_conf() {
+  cat <<'CONF'
+# Sandbox host: an ECDSA and an Ed25519 host key (the stack pins the ECDSA one, which the OpenTofu
+# client asks for first), keys only.
+HostKey /etc/ssh/ssh_host_ecdsa_key
+HostKey /etc/ssh/ssh_host_ed25519_key
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UseDNS no
+CONF
 }
 
 etc_hosts() {
@@ -113,7 +142,7 @@ boot_host() {
   } >>"$d/console.log"
   setsid systemd-nspawn -D "$d/merged" -M "$m" --boot --register=no --keep-unit \
     --network-bridge="$BRIDGE" --console=read-only --resolv-conf=off --timezone=off \
-    --link-journal=no </dev/null >>"$d/console.log" 2>&1 9>&- &
+    --link-journal=no </dev/null >>"$d/console.log" 2>&1 8>&- 9>&- &
   npid=$!
   echo "$npid" >"$d/nspawn.pid"
   date +%s%3N >"$d/boot-started"
@@ -259,9 +288,9 @@ refresh_etc_hosts() {
 }
 
 write_known_hosts() {
-  local name content=""
+  local name key content=""
   for name in $(existing_hosts); do
-    content+="$(host_ip "$name") $(host_pubkey "$name")"$'\n'
+    while read -r key; do content+="$(host_ip "$name") $key"$'\n'; done < <(host_pubkeys "$name")
   done
   put_file "$KNOWN_HOSTS" 0644 "${content%$'\n'}"
 }

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The host-only bridge vrcbr0 and its guard rules. Sourced, never run.
+# The instance's host-only bridge (vrcbr<index>) and its guard rules. Sourced, never run.
 
 ensure_bridge() {
   local other
@@ -8,9 +8,18 @@ ensure_bridge() {
   [[ -z $other ]] && other="$(ip -4 route show root "$SUBNET" | grep -v "dev $BRIDGE " || true)"
   [[ -z $other ]] || die "network: $SUBNET is already used on this machine ($other): not touching it"
 
-  if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
-    log "network: creating bridge $BRIDGE ($BRIDGE_IP/24)"
+  # The bridge's alias names the sandbox that made it: another checkout's instance with the same
+  # index must not be taken over.
+  local owner alias
+  owner="vrc-sandbox $STATE"
+  if ip link show "$BRIDGE" >/dev/null 2>&1; then
+    alias="$(cat "/sys/class/net/$BRIDGE/ifalias" 2>/dev/null || true)"
+    [[ $alias == "$owner" ]] ||
+      die "network: bridge $BRIDGE already exists and is not this instance's (alias '${alias}'): pick another VRC_SANDBOX_INDEX, or take that sandbox down"
+  else
+    log "network: creating bridge $BRIDGE ($BRIDGE_IP/24) for instance $INSTANCE"
     ip link add "$BRIDGE" type bridge || die "network: cannot create bridge $BRIDGE"
+    ip link set dev "$BRIDGE" alias "$owner"
   fi
   # IPv4 only: no link-local IPv6 path between containers and the machine.
   if [[ -w /proc/sys/net/ipv6/conf/$BRIDGE/disable_ipv6 ]]; then

@@ -34,16 +34,16 @@ ensure_rootfs() {
   fi
   unmount_below "$tmp"
   rm -rf --one-file-system "$tmp" "$ROOTFS" "$marker"
-  mkdir -p "$STATE"
-  log "rootfs: debootstrap $SUITE (minbase) from $MIRROR (log: $STATE/debootstrap.log)..."
+  mkdir -p "$CACHE"
+  log "rootfs: debootstrap $SUITE (minbase) from $MIRROR (log: $CACHE/debootstrap.log)..."
   t0="$(now)"
   local include
   include="$(IFS=,; echo "${ROOTFS_PACKAGES[*]}")"
   if ! debootstrap --variant=minbase --include="$include" "$SUITE" "$tmp" "$MIRROR" \
-    >"$STATE/debootstrap.log" 2>&1; then
+    >"$CACHE/debootstrap.log" 2>&1; then
     unmount_below "$tmp"
-    tail -n 15 "$STATE/debootstrap.log" >&2
-    die "rootfs: debootstrap failed (see $STATE/debootstrap.log)"
+    tail -n 15 "$CACHE/debootstrap.log" >&2
+    die "rootfs: debootstrap failed (see $CACHE/debootstrap.log)"
   fi
   unmount_below "$tmp"
   rootfs_customize "$tmp"

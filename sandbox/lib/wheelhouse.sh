@@ -48,12 +48,12 @@ build_standin() {
   rm -rf "$tmp/src/build" "$tmp/src/dist" "$tmp/src"/*.egg-info
   log "wheelhouse: building the vllm stand-in from $STANDIN_DIR..."
   if ! python3 -m pip wheel --no-deps --no-build-isolation -w "$tmp/out" "$tmp/src" \
-    >"$STATE/standin-build.log" 2>&1; then
+    >"$CACHE/standin-build.log" 2>&1; then
     log "wheelhouse: build without isolation failed (backend not installed here?): retrying isolated"
-    python3 -m pip wheel --no-deps -w "$tmp/out" "$tmp/src" >>"$STATE/standin-build.log" 2>&1 || {
-      tail -n 15 "$STATE/standin-build.log" >&2
+    python3 -m pip wheel --no-deps -w "$tmp/out" "$tmp/src" >>"$CACHE/standin-build.log" 2>&1 || {
+      tail -n 15 "$CACHE/standin-build.log" >&2
       rm -rf "$tmp"
-      die "wheelhouse: building $STANDIN_DIR failed (see $STATE/standin-build.log)"
+      die "wheelhouse: building $STANDIN_DIR failed (see $CACHE/standin-build.log)"
     }
   fi
   w="$(find "$tmp/out" -maxdepth 1 -name 'vllm-*.whl' -print -quit)"
@@ -78,11 +78,11 @@ download_wheels() {
   wheelhouse_requirements
   before="$(du -sb "$WHEELHOUSE" | cut -f1)"
   t0="$(now)"
-  log "wheelhouse: pip download ${WHEELHOUSE_REQS[*]} for cp${TARGET_PYTHON/./} manylinux (log: $STATE/wheelhouse.log)..."
+  log "wheelhouse: pip download ${WHEELHOUSE_REQS[*]} for cp${TARGET_PYTHON/./} manylinux (log: $CACHE/wheelhouse.log)..."
   if ! python3 -m pip download "${PIP_TARGET_ARGS[@]}" -d "$WHEELHOUSE" "${WHEELHOUSE_REQS[@]}" \
-    >"$STATE/wheelhouse.log" 2>&1; then
-    tail -n 15 "$STATE/wheelhouse.log" >&2
-    die "wheelhouse: pip download failed (see $STATE/wheelhouse.log)"
+    >"$CACHE/wheelhouse.log" 2>&1; then
+    tail -n 15 "$CACHE/wheelhouse.log" >&2
+    die "wheelhouse: pip download failed (see $CACHE/wheelhouse.log)"
   fi
   after="$(du -sb "$WHEELHOUSE" | cut -f1)"
   log "wheelhouse: $(find "$WHEELHOUSE" -name '*.whl' | wc -l) wheels, $((after / 1048576)) MiB" \
@@ -90,7 +90,7 @@ download_wheels() {
 }
 
 ensure_wheelhouse() {
-  local marker="$STATE/wheelhouse.complete"
+  local marker="$CACHE/wheelhouse.complete"
   if [[ -f $STANDIN_DIR/pyproject.toml && -z "$(standin_wheel)" ]]; then
     build_standin
   fi
@@ -106,9 +106,9 @@ ensure_wheelhouse() {
 # `sandbox wheelhouse`: rebuild the stand-in wheel and complete the download.
 rebuild_wheelhouse() {
   build_standin
-  rm -f "$STATE/wheelhouse.complete"
+  rm -f "$CACHE/wheelhouse.complete"
   download_wheels
-  wheelhouse_spec >"$STATE/wheelhouse.complete"
+  wheelhouse_spec >"$CACHE/wheelhouse.complete"
 }
 
 http_url() { echo "http://$BRIDGE_IP:$HTTP_PORT/"; }
@@ -125,7 +125,7 @@ ensure_http() {
   stop_http
   http_ok && die "wheelhouse: something else already answers at $(http_url)"
   setsid python3 -m http.server --bind "$BRIDGE_IP" "$HTTP_PORT" --directory "$WHEELHOUSE" \
-    </dev/null >"$STATE/http.log" 2>&1 9>&- &
+    </dev/null >"$STATE/http.log" 2>&1 8>&- 9>&- &
   pid=$!
   echo "$pid" >"$pidf"
   for ((i = 0; i < 50; i++)); do

@@ -14,15 +14,18 @@ import java.util.Set;
 
 /**
  * The arguments preflight and verify share: one stack (a file, or a name under stacks/),
- * {@code --json}, {@code --ignore=a,b}, {@code --connect-timeout=SECONDS}. Null from {@link
+ * {@code --json}, {@code --ignore=a,b}, {@code --connect-timeout=SECONDS}, {@code
+ * --report-file=FILE} (the JSON report also written to FILE; empty means none). Null from {@link
  * #parse} means bad input (already reported).
  */
-record CheckOptions(Path stackFile, boolean json, Set<String> ignore, Duration connectTimeout) {
+record CheckOptions(
+    Path stackFile, boolean json, Set<String> ignore, Duration connectTimeout, Path reportFile) {
   static CheckOptions parse(String command, String[] args, List<String> checkNames, PrintStream err) {
     Path file = null;
     boolean json = false;
     Set<String> ignore = new LinkedHashSet<>();
     Duration timeout = Duration.ofSeconds(10);
+    Path reportFile = null;
     List<String> problems = new ArrayList<>();
     for (String a : args) {
       if (a.equals("--json")) {
@@ -44,6 +47,9 @@ record CheckOptions(Path stackFile, boolean json, Set<String> ignore, Duration c
         } catch (NumberFormatException e) {
           problems.add("--connect-timeout: expected whole seconds, e.g. --connect-timeout=10");
         }
+      } else if (a.startsWith("--report-file=")) {
+        String f = a.substring("--report-file=".length()).strip();
+        reportFile = f.isEmpty() ? null : Path.of(f);
       } else if (a.equals("--verbose")) {
         continue;
       } else if (a.startsWith("-")) {
@@ -66,7 +72,7 @@ record CheckOptions(Path stackFile, boolean json, Set<String> ignore, Duration c
       err.println(Main.usage());
       return null;
     }
-    return new CheckOptions(file, json, ignore, timeout);
+    return new CheckOptions(file, json, ignore, timeout, reportFile);
   }
 
   /** A path as given, or a stack name: {@code sandbox} is {@code stacks/sandbox.yaml}. */
@@ -76,6 +82,31 @@ record CheckOptions(Path stackFile, boolean json, Set<String> ignore, Duration c
       return ProjectLayout.current().root().resolve("stacks").resolve(arg + ".yaml");
     }
     return p;
+  }
+
+  /**
+   * Writes the JSON report to {@code --report-file} when one was given (for CI and tests: the
+   * outcome as a file rather than as lines in someone else's log). Returns false, with the reason
+   * printed, when the file cannot be written.
+   */
+  boolean writeReport(String json, PrintStream err) {
+    if (reportFile == null) {
+      return true;
+    }
+    try {
+      Path parent = reportFile.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      Path tmp = Files.createTempFile(parent, ".report", ".json");
+      Files.writeString(tmp, json);
+      Files.move(tmp, reportFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      return true;
+    } catch (java.io.IOException e) {
+      err.println("error: cannot write the report to " + reportFile + ": " + e.getMessage());
+      return false;
+    }
   }
 
   /** The stack these options name, loaded and validated; null when it is broken (errors printed). */

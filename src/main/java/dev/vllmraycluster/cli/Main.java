@@ -49,17 +49,18 @@ public final class Main {
     return String.join(
         "\n",
         "usage: vllm-ray-cluster <command> [options]",
-        "  synth [--outdir DIR]  synthesize every stacks/*.yaml (what cdktf.json runs)",
+        "  synth [--outdir DIR] [--stacks-dir DIR]",
+        "                        synthesize every stacks/*.yaml (what cdktf.json runs)",
         "  validate [FILE...]    check stack files (default: every stacks/*.yaml) and print warnings",
-        "  preflight STACK [--json] [--ignore=CHECK,...] [--connect-timeout=S]",
+        "  preflight STACK [--json] [--ignore=CHECK,...] [--connect-timeout=S] [--report-file=F]",
         "                        read-only checks on every node before a deploy; exit 1 on a failure",
         "                        checks: " + String.join(" ", Preflight.names(Preflight.CHECKS)),
-        "  verify STACK [--json] [--ignore=CHECK,...] [--connect-timeout=S]",
+        "  verify STACK [--json] [--ignore=CHECK,...] [--connect-timeout=S] [--report-file=F]",
         "                        after a deploy: units, ray status, /health, /v1/models, a chat completion",
         "                        (key from the stack's vllm.api_key_env), GPU processes; exit 1 on a failure",
         "                        checks: " + String.join(" ", Preflight.names(Verify.CHECKS)),
         "  STACK is a stack file (stacks/NAME.yaml) or its NAME; a check named in --ignore (or all)",
-        "  is reported as a warning instead of a failure.",
+        "  is reported as a warning instead of a failure; --report-file writes the JSON report to F too.",
         PlanReviewCommand.usage());
   }
 }

@@ -35,7 +35,11 @@ final class PreflightCommand {
       out.flush();
     }
     Report report = Preflight.run(loaded.spec(), ShellFactory.ssh(opts.connectTimeout())).ignoring(opts.ignore());
-    out.print(opts.json() ? ReportRenderer.json(report) : ReportRenderer.table(report));
+    String json = ReportRenderer.json(report);
+    out.print(opts.json() ? json : ReportRenderer.table(report));
+    if (!opts.writeReport(json, err)) {
+      return ExitCodes.UNEXPECTED_STATE;
+    }
     return report.failed() ? ExitCodes.FAILED : ExitCodes.OK;
   }
 }

@@ -48,8 +48,13 @@ final class Stacks {
     if (!given.isEmpty()) {
       return given.stream().map(Path::of).toList();
     }
+    return inDirectory(root.resolve("stacks"));
+  }
+
+  /** Every {@code *.yaml} in {@code dir}, sorted by name. */
+  static List<Path> inDirectory(Path dir) {
     try {
-      return StackLoader.stackFiles(root.resolve("stacks"));
+      return StackLoader.stackFiles(dir);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -14,7 +14,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code synth}: one CDKTF stack per {@code stacks/*.yaml}, named after the file. Every file is
+ * {@code synth [--outdir DIR] [--stacks-dir DIR]}: one CDKTF stack per {@code *.yaml} in the
+ * stacks directory (default {@code stacks/} of the project), named after the file. Every file is
  * validated first; if any is broken nothing is written.
  */
 final class SynthCommand {
@@ -28,18 +29,24 @@ final class SynthCommand {
 
   int run(String[] args) {
     String outdir = null;
+    Path stacksDir = null;
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--outdir") && i + 1 < args.length) {
         outdir = args[++i];
+      } else if (args[i].equals("--stacks-dir") && i + 1 < args.length) {
+        stacksDir = Path.of(args[++i]).toAbsolutePath().normalize();
       } else if (!args[i].equals("--verbose")) {
-        err.println("error: synth takes no argument '" + args[i] + "' (options: --outdir DIR)");
+        err.println("error: synth takes no argument '" + args[i] + "' (options: --outdir DIR, --stacks-dir DIR)");
         return ExitCodes.BAD_INPUT;
       }
     }
     ProjectLayout layout = ProjectLayout.current();
-    List<Path> files = Stacks.files(layout.root(), List.of());
+    if (stacksDir == null) {
+      stacksDir = layout.root().resolve("stacks");
+    }
+    List<Path> files = Stacks.inDirectory(stacksDir);
     if (files.isEmpty()) {
-      err.println("error: no stack files in " + layout.root().resolve("stacks") + "; add stacks/<name>.yaml");
+      err.println("error: no stack files in " + stacksDir + "; add " + stacksDir + "/<name>.yaml");
       return ExitCodes.BAD_INPUT;
     }
     Map<String, Loaded> stacks = Stacks.loadAll(layout.root(), files, err, false);

@@ -46,7 +46,11 @@ final class VerifyCommand {
       out.flush();
     }
     Report report = Verify.run(spec, ShellFactory.ssh(opts.connectTimeout()), key).ignoring(opts.ignore());
-    out.print(opts.json() ? ReportRenderer.json(report) : ReportRenderer.table(report));
+    String json = ReportRenderer.json(report);
+    out.print(opts.json() ? json : ReportRenderer.table(report));
+    if (!opts.writeReport(json, err)) {
+      return ExitCodes.UNEXPECTED_STATE;
+    }
     return report.failed() ? ExitCodes.FAILED : ExitCodes.OK;
   }
 }

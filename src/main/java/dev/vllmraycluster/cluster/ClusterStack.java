@@ -131,6 +131,8 @@ public class ClusterStack extends TerraformStack {
   public static final String SKIP_PREFLIGHT_ENV = "VRC_SKIP_PREFLIGHT";
   /** Check names (comma-separated) whose failures the deploy's preflight reports as warnings. */
   public static final String PREFLIGHT_IGNORE_ENV = "VRC_PREFLIGHT_IGNORE";
+  /** A file the deploy's preflight writes its JSON report to (for CI and tests); unset: none. */
+  public static final String PREFLIGHT_REPORT_ENV = "VRC_PREFLIGHT_REPORT";
 
   /**
    * Runs on the deploy machine before the first SSH connection: every secret the stack needs is
@@ -197,7 +199,8 @@ public class ClusterStack extends TerraformStack {
     return "if [ \"$" + SKIP_PREFLIGHT_ENV + "\" = 1 ]; then\n"
         + "  echo '[local/checks] preflight skipped (" + SKIP_PREFLIGHT_ENV + "=1)'\n"
         + "else\n"
-        + "  " + cli + " preflight " + file + " --ignore=\"$" + PREFLIGHT_IGNORE_ENV + "\" || {\n"
+        + "  " + cli + " preflight " + file + " --ignore=\"$" + PREFLIGHT_IGNORE_ENV + "\""
+        + " --report-file=\"$" + PREFLIGHT_REPORT_ENV + "\" || {\n"
         + "    echo '[local/checks] preflight failed: nothing was changed on the hosts. Fix what it reports,"
         + " or ignore named checks (" + PREFLIGHT_IGNORE_ENV + "=check,...) or skip it (" + SKIP_PREFLIGHT_ENV
         + "=1) at your own risk.' >&2\n"

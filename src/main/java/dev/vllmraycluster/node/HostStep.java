@@ -30,6 +30,15 @@ import software.constructs.Construct;
  */
 public abstract class HostStep extends Construct {
   public static final String INSTALL_DIR = HostContract.INSTALL_DIR;
+  /**
+   * Where OpenTofu uploads each remote-exec script (and leaves it, emptied, afterwards): a file in
+   * the SSH user's home directory, relative to it ("./" so that it is run as a path), never a world-writable place like OpenTofu's
+   * default {@code /tmp/terraform_*.sh} (made 0777 there). Root's home is 0700; for another user
+   * preflight checks that nobody else can enter the home directory.
+   */
+  public static final String SCRIPT_PATH = "./.vrc-tf-%RAND%.sh";
+  /** Per SSH user: {@code <dir>/<step>} holds a step's uploads, secrets included (tmpfs). */
+  public static final String STAGE_ROOT = "/run/vrc-stage-";
   private static final Pattern SAFE_VALUE = Pattern.compile("[^'$\\\\`\\n\\r]*");
   private static final Pattern SAFE_KEY = Pattern.compile("[A-Z][A-Z0-9_]*");
 
@@ -146,7 +155,7 @@ public abstract class HostStep extends Construct {
     }
     resource.addOverride("input", input);
     resource.addOverride("triggers_replace", new TreeMap<>(this.triggers));
-    resource.addOverride("connection", connection());
+    resource.addOverride("connection", connection(layout.hostKeys().connectionKey(node)));
     resource.addOverride("provisioner", provisioners(envText, argsText, props));
   }
 
@@ -177,14 +186,17 @@ public abstract class HostStep extends Construct {
 
   /** The staging directory on the host: private to the SSH user, one per resource. */
   String stage() {
-    return stageRoot() + "/" + logicalId;
+    return STAGE_ROOT + node.ssh().user() + "/" + logicalId;
   }
 
-  private String stageRoot() {
-    return "/tmp/vrc-stage-" + node.ssh().user();
-  }
-
-  private static Map<String, Object> connection() {
+  /**
+   * The SSH connection every provisioner of the step uses. The host key is always checked: the
+   * key pinned in the stack or found in this machine's known_hosts at synth, written here as a
+   * literal (create- and destroy-time provisioners alike); a node with neither gets {@link
+   * KnownHostKeys#UNPINNED}, which OpenTofu cannot parse, so no connection is ever made to it (and
+   * the step's first provisioner stops the run with the fix before that).
+   */
+  private static Map<String, Object> connection(String hostKey) {
     Map<String, Object> c = new LinkedHashMap<>();
     c.put("type", "ssh");
     c.put("host", "${self.input.host}");
@@ -194,7 +206,8 @@ public abstract class HostStep extends Construct {
         "private_key",
         "${self.input.private_key_path == \"\" ? null : file(self.input.private_key_path)}");
     c.put("agent", "${self.input.private_key_path == \"\"}");
-    c.put("host_key", "${self.input.host_key == \"\" ? null : self.input.host_key}");
+    c.put("host_key", hostKey);
+    c.put("script_path", SCRIPT_PATH);
     c.put("timeout", "2m");
     return c;
   }
@@ -203,18 +216,26 @@ public abstract class HostStep extends Construct {
     String stage = stage();
     String asRoot = asRoot(node.ssh().user());
     List<Map<String, Object>> list = new ArrayList<>();
-    // 1. A fresh private staging directory (never follow someone else's /tmp entry).
-    String root = Shell.quote(stageRoot());
+    // 0. A node whose host key is unknown is never connected to: stop with the fix first.
+    String unpinned = layout.hostKeys().unpinnedMessage(node, component);
+    if (unpinned != null) {
+      list.add(stopLocally(unpinned, false));
+    }
+    // 1. A fresh staging directory on tmpfs, private to the SSH user (made by root, owned by the
+    //    user, checked before use); old emptied provisioner scripts of ours are tidied away.
+    String stageRoot = STAGE_ROOT + node.ssh().user();
+    String sudo = "root".equals(node.ssh().user()) ? "" : "sudo -n ";
     list.add(
         remoteExec(
             List.of(
                 "set -eu",
                 "umask 077",
-                "mkdir -p " + root,
-                "test -O " + root + " || { echo " + Shell.quote("staging directory not owned by " + node.ssh().user())
+                sudo + "install -d -m 0700 -o \"$(id -u)\" -g \"$(id -g)\" " + Shell.quote(stageRoot),
+                "test -O " + Shell.quote(stageRoot) + " || { echo " + Shell.quote("staging directory not owned by " + node.ssh().user())
                     + " >&2; exit 1; }",
                 "rm -rf " + Shell.quote(stage),
                 "mkdir -p " + Shell.words(stageDirs(props)),
+                "find \"$HOME\" -maxdepth 1 -name '.vrc-tf-*.sh' -type f -empty -mmin +10 -delete 2>/dev/null || true",
                 "echo " + Shell.quote("[" + node.name() + "/" + component + "/upload] staging in " + stage))));
     // 2. The scripts and the configuration.
     list.add(fileDir("common"));
@@ -241,6 +262,9 @@ public abstract class HostStep extends Construct {
                 "rc=0; " + asRoot + " " + Shell.quote(stage + "/" + component + "/apply.sh") + " " + quotedStage
                     + " || rc=$?; rm -rf " + quotedStage + "; exit $rc")));
     // 4. At destroy: the installed remove.sh, which reads its installed configuration.
+    if (unpinned != null) {
+      list.add(stopLocally(unpinned, true));
+    }
     String remove = Shell.quote(INSTALL_DIR + "/" + component + "/remove.sh");
     Map<String, Object> destroy = new LinkedHashMap<>();
     destroy.put(
@@ -280,6 +304,22 @@ public abstract class HostStep extends Construct {
     file.put("content", content);
     file.put("destination", Shell.literal(destination));
     return Map.of("file", file);
+  }
+
+  /** A local-exec that prints {@code message} and fails (at create, or at destroy). */
+  private static Map<String, Object> stopLocally(String message, boolean atDestroy) {
+    Map<String, Object> local = new LinkedHashMap<>();
+    local.put("command", "echo " + shellQuote(message) + " >&2; exit 1");
+    local.put("interpreter", List.of("/bin/sh", "-c"));
+    if (atDestroy) {
+      local.put("when", "destroy");
+    }
+    return Map.of("local-exec", local);
+  }
+
+  /** A single-quoted shell word; also keeps OpenTofu from reading {@code ${} or {@code %{}. */
+  static String shellQuote(String s) {
+    return "'" + s.replace("'", "'\\''").replace("${", "$${").replace("%{", "%%{") + "'";
   }
 
   private static Map<String, Object> remoteExec(List<String> inline) {

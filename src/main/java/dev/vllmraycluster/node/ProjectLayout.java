@@ -14,20 +14,36 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * Where the host-side units live on the deploy machine ({@code modules/<component>/}), and the
- * digests that tie a resource to exactly the bytes it uploads.
+ * Where the host-side units live on the deploy machine ({@code modules/<component>/}), the
+ * digests that tie a resource to exactly the bytes it uploads, and the known_hosts files synth
+ * takes unpinned nodes' host keys from.
  */
 public final class ProjectLayout {
   private final Path root;
+  private final KnownHostKeys hostKeys;
   private final Map<Path, String> treeDigests = new ConcurrentHashMap<>();
 
+  /** A project whose nodes' host keys come from the stack only (no known_hosts file is read). */
   public ProjectLayout(Path root) {
-    this.root = root.toAbsolutePath().normalize();
+    this(root, KnownHostKeys.none());
   }
 
-  /** The project root: the system property {@code vrc.root}, else the working directory. */
+  public ProjectLayout(Path root, KnownHostKeys hostKeys) {
+    this.root = root.toAbsolutePath().normalize();
+    this.hostKeys = hostKeys;
+  }
+
+  /**
+   * The project root (the system property {@code vrc.root}, else the working directory), with this
+   * user's known_hosts files for nodes whose key the stack does not pin.
+   */
   public static ProjectLayout current() {
-    return new ProjectLayout(Path.of(System.getProperty("vrc.root", ".")));
+    return new ProjectLayout(Path.of(System.getProperty("vrc.root", ".")), KnownHostKeys.ofThisUser());
+  }
+
+  /** Where a node's host key comes from when the stack does not pin it. */
+  public KnownHostKeys hostKeys() {
+    return hostKeys;
   }
 
   public Path root() {

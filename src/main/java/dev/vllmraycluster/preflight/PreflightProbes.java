@@ -20,6 +20,7 @@ import java.util.List;
 public final class PreflightProbes {
   public static final String SSH = "ssh";
   public static final String SUDO = "sudo";
+  public static final String HOME = "home";
   public static final String OS = "os";
   public static final String GPUS = "gpus";
   public static final String SMI = "nvidia-smi";
@@ -46,6 +47,7 @@ public final class PreflightProbes {
     p.add(Probe.of(SSH, "id -un && uname -n"));
     if (!"root".equals(node.ssh().user())) {
       p.add(Probe.of(SUDO, "sudo -n true"));
+      p.add(Probe.of(HOME, "printf '%s\\n' \"$HOME\" && stat -c '%a %U %G' \"$HOME\""));
     }
     p.add(Probe.of(OS, "cat /etc/os-release"));
     p.add(Probe.of(GPUS, NO_NVIDIA_SMI + GpuQuery.COMMAND));

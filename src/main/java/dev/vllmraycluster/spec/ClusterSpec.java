@@ -254,7 +254,7 @@ public record ClusterSpec(
       @Doc(value = "per-node SSH user", dflt = "`ssh.user`") String sshUser,
       @Doc(value = "per-node SSH port; not a port the firewall protects", dflt = "`ssh.port`") Integer sshPort,
       @Doc(value = "per-node private key", dflt = "`ssh.private_key_path`") String sshPrivateKeyPath,
-      @Doc(value = "pins the host key (`ssh-ed25519 AAAA...`, checked by the provisioners)", dflt = "none") String sshHostKey,
+      @Doc(value = "pins the host key the provisioners check; without it, synth takes the node's key from this machine's `~/.ssh/known_hosts` / `/etc/ssh/ssh_known_hosts`, and a node with neither is never connected to (see [Security model](#security-model))", dflt = "from known_hosts", type = "`ecdsa-sha2-nistp256 AAAA...`") String sshHostKey,
       @Doc(value = "sets `NCCL_SOCKET_IFNAME`/`GLOO_SOCKET_IFNAME` for Ray and vLLM", dflt = "none") String networkInterface) {
 
     public NodeSpec {

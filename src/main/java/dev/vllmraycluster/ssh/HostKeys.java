@@ -203,14 +203,16 @@ public final class HostKeys {
 
     @Override
     public String fix(SshTarget target) {
-      String keyscan = "ssh-keyscan -t ed25519 -p " + target.port() + " " + target.host();
+      // OpenTofu's client asks for ECDSA first (then RSA, then Ed25519) and checks that type only.
+      String keyscan = "ssh-keyscan -t ecdsa -p " + target.port() + " " + target.host();
       if ("changed".equals(outcome.why)) {
         return "if the host was reinstalled, remove the old entry (ssh-keygen -R " + target.host()
             + ") and record the new key after checking it out of band; otherwise someone else"
             + " answers at this address";
       }
       return "pin the key in the stack: nodes[].ssh_host_key: \"<type> <key>\" from " + keyscan
-          + " (check its fingerprint on the host: ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub),"
+          + " (check its fingerprint on the host: ssh-keygen -lf /etc/ssh/ssh_host_ecdsa_key.pub; -t rsa or"
+          + " -t ed25519 if the host has no ECDSA key),"
           + " or add it to ~/.ssh/known_hosts (" + keyscan + " >> ~/.ssh/known_hosts)";
     }
   }

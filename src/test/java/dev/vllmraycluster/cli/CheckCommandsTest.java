@@ -88,6 +88,21 @@ class CheckCommandsTest {
   }
 
   @Test
+  void theReportFileHoldsTheJsonReportWhateverTheOutputFormat() throws Exception {
+    Path report = dir.resolve("reports/preflight.json");
+    Run run = main("preflight", closedPortStack().toString(), "--report-file=" + report);
+    assertEquals(ExitCodes.FAILED, run.code(), run.out() + run.err());
+    assertTrue(run.out().contains("head  ssh"), "the table still goes to stdout:\n" + run.out());
+    JsonNode json = new ObjectMapper().readTree(Files.readString(report));
+    assertEquals("preflight", json.get("command").asText());
+    assertEquals(false, json.get("passed").asBoolean());
+    assertEquals("fail", json.get("rows").get(0).get("status").asText());
+
+    Run empty = main("verify", closedPortStack().toString(), "--report-file=");
+    assertEquals(ExitCodes.FAILED, empty.code(), "an empty --report-file means none");
+  }
+
+  @Test
   void verifyReportsTheSameWay() throws Exception {
     Run run = main("verify", closedPortStack().toString());
     assertEquals(ExitCodes.FAILED, run.code());

@@ -81,7 +81,10 @@ class LocalChecksTest {
 
     Result ok = sh(script, Map.of("VRC_PREFLIGHT_IGNORE", "gpus,shm"));
     assertEquals(0, ok.code());
-    assertEquals("preflight called with: preflight /stacks/x.yaml --ignore=gpus,shm\n", ok.out());
+    assertEquals("preflight called with: preflight /stacks/x.yaml --ignore=gpus,shm --report-file=\n", ok.out());
+
+    Result reported = sh(script, Map.of("VRC_PREFLIGHT_REPORT", "/tmp/r.json"));
+    assertEquals("preflight called with: preflight /stacks/x.yaml --ignore= --report-file=/tmp/r.json\n", reported.out());
 
     Result failed = sh(script, Map.of("FAKE_EXIT", "1"));
     assertEquals(1, failed.code());
@@ -98,6 +101,7 @@ class LocalChecksTest {
     ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", script).redirectErrorStream(true);
     pb.environment().remove("VRC_SKIP_PREFLIGHT");
     pb.environment().remove("VRC_PREFLIGHT_IGNORE");
+    pb.environment().remove("VRC_PREFLIGHT_REPORT");
     pb.environment().putAll(env);
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

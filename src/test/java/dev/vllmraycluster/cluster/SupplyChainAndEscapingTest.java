@@ -50,8 +50,8 @@ class SupplyChainAndEscapingTest {
         uploads.add(p.at("/file/destination").asText() + " <- " + p.at("/file/source").asText(p.at("/file/content").asText()));
       }
     });
-    assertTrue(uploads.contains("/tmp/vrc-stage-root/head_bootstrap/secrets/pip-credentials <- ${var.pip_mirror}"), uploads.toString());
-    assertTrue(uploads.contains("/tmp/vrc-stage-root/head_bootstrap/requirements.lock <- " + lock), uploads.toString());
+    assertTrue(uploads.contains("/run/vrc-stage-root/head_bootstrap/secrets/pip-credentials <- ${var.pip_mirror}"), uploads.toString());
+    assertTrue(uploads.contains("/run/vrc-stage-root/head_bootstrap/requirements.lock <- " + lock), uploads.toString());
     String checks = json.at("/resource/terraform_data/local_checks/provisioner/0/local-exec/command").asText();
     assertTrue(checks.contains("test -n \"$TF_VAR_pip_mirror\""), checks);
   }

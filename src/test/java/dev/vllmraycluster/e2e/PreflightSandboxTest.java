@@ -47,66 +47,44 @@ import org.junit.jupiter.api.io.TempDir;
  * logical GPUs as warnings); a wrong address, a missing Python, GPUs declared but absent, more
  * GPUs declared than nvidia-smi lists, an unreachable node and an unknown host key each fail;
  * ssh-agent works; a deploy of a failing stack applies nothing; a deploy runs preflight, then
- * verify passes. Uses the running sandbox when stacks/sandbox.yaml exists, else brings one up
- * (and down again). Needs root.
+ * verify passes. Runs on its own sandbox instance ({@code e2e-pf}) and project directory; reads
+ * the reports our CLI writes ({@code --report-file}, {@code VRC_PREFLIGHT_REPORT}). Needs root.
  */
 @Tag("e2e")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PreflightSandboxTest {
-  static final Path STACK = Sandbox.ROOT.resolve("stacks/sandbox.yaml");
-  static final Path BAD_STACK = Sandbox.ROOT.resolve("stacks/pfbad.yaml");
-  static final Duration CLI_TIMEOUT = Duration.ofMinutes(3);
-  static final Duration DEPLOY_TIMEOUT = Duration.ofMinutes(25);
   static final String H200 = "src/test/resources/fixtures/gpu-host-h200x2/";
 
+  final SandboxInstance sandbox = SandboxInstance.of("e2e-pf", 2);
   final String apiKey = "e2e-" + UUID.randomUUID();
   /** Ray's token (the sandbox stack requires one with Ray 2.52+); made for this run, never written. */
   final String rayToken = "e2e-ray-" + UUID.randomUUID();
   @TempDir Path dir;
-  boolean startedSandbox;
-  boolean deployedHere;
   String yaml;
   ClusterSpec spec;
 
   @BeforeAll
   void sandbox() throws IOException {
     assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn)");
-    if (!Files.isRegularFile(STACK)) {
-      step("sandbox up 3");
-      run(Duration.ofMinutes(15), "sandbox/sandbox", "up", "3").ok("sandbox up 3");
-      startedSandbox = true;
-    } else {
-      step("using the running sandbox (" + STACK + ")");
-    }
-    yaml = Files.readString(STACK);
-    spec = new StackLoader(Sandbox.ROOT).load(STACK).spec();
+    sandbox.up(3);
+    yaml = Files.readString(sandbox.stackFile);
+    spec = new StackLoader(Sandbox.ROOT).load(sandbox.stackFile).spec();
     assertTrue(spec.testing().logicalGpus(), "the sandbox stack declares testing.logical_gpus");
   }
 
   @AfterAll
-  void cleanUp() throws IOException {
-    Files.deleteIfExists(BAD_STACK);
-    for (String f : List.of("terraform.pfbad.tfstate", "terraform.pfbad.tfstate.backup")) {
-      Files.deleteIfExists(Sandbox.ROOT.resolve(f));
-    }
-    if (deployedHere) {
-      step("cdktf destroy sandbox (deployed by this test)");
-      cdktf("destroy", "sandbox", "--auto-approve").ok("cdktf destroy");
-    }
-    if (startedSandbox && !"1".equals(System.getenv("VRC_KEEP_SANDBOX"))) {
-      step("sandbox down");
-      run(Duration.ofMinutes(3), "sandbox/sandbox", "down").ok("sandbox down");
-    }
+  void cleanUp() {
+    sandbox.close();
   }
 
   @Test
   @Order(1)
   void sandboxPassesWithLogicalGpusAsWarnings() throws IOException {
-    step("preflight stacks/sandbox.yaml");
-    Sandbox.Result r = cli(Map.of(), "preflight", STACK.toString());
+    step("preflight " + sandbox.stackFile);
+    Sandbox.Result r = cli(Map.of(), "preflight", sandbox.stackFile.toString());
     assertEquals(0, r.exitCode(), r.output());
-    JsonNode json = json(cli(Map.of(), "preflight", STACK.toString(), "--json"));
+    JsonNode json = checked(0, Map.of(), "preflight", sandbox.stackFile);
     assertTrue(json.get("passed").asBoolean());
     for (NodeSpec n : spec.nodes()) {
       assertEquals("warn", status(json, n.name(), "gpus"), n.name());
@@ -209,9 +187,8 @@ class PreflightSandboxTest {
           "ssh-add", spec.head().ssh().privateKeyPath());
       assertEquals(0, add.exitCode(), add.output());
       Path file = write("agent", variant);
-      Sandbox.Result r = cli(Map.of("SSH_AUTH_SOCK", socket.toString()), "preflight", file.toString(), "--json");
-      assertEquals(0, r.exitCode(), r.output());
-      assertEquals("ok", status(json(r), "head", "ssh"));
+      JsonNode json = checked(0, Map.of("SSH_AUTH_SOCK", socket.toString()), "preflight", file);
+      assertEquals("ok", status(json, "head", "ssh"));
     } finally {
       agent.destroy();
       agent.waitFor(5, TimeUnit.SECONDS);
@@ -230,7 +207,7 @@ class PreflightSandboxTest {
       Row ssh = report.rows().stream().filter(r -> r.node().equals("head") && r.check().equals("ssh")).findFirst().orElseThrow();
       assertEquals(Status.FAIL, ssh.status(), ReportRenderer.table(report));
       assertContains(ssh.message(), "is unknown: not pinned in the stack and not in known_hosts", "unknown key");
-      assertContains(ssh.fix(), "ssh-keyscan -t ed25519 -p 22 " + spec.head().ssh().host(), "fix");
+      assertContains(ssh.fix(), "ssh-keyscan -t ecdsa -p 22 " + spec.head().ssh().host(), "fix");
 
       Path known = Files.createDirectories(dir.resolve("home/.ssh")).resolve("known_hosts");
       StringBuilder lines = new StringBuilder();
@@ -251,76 +228,85 @@ class PreflightSandboxTest {
   void aDeployOfAFailingStackAppliesNothing() throws IOException {
     NodeSpec head = spec.head();
     String wrong = head.address().replaceAll("\\.\\d+$", ".99");
-    Files.writeString(BAD_STACK, yaml.replaceFirst(
+    Path project = sandbox.project("bad", "pfbad", yaml.replaceFirst(
         "address: " + Pattern.quote(head.address()) + "\n", "address: " + wrong + "\n    ssh_host: " + head.address() + "\n"));
+    Path report = project.resolve("preflight-report.json");
     step("cdktf deploy pfbad (head address " + wrong + ", not on the host)");
-    Sandbox.Result r;
-    try {
-      r = cdktf("deploy", "pfbad", "--auto-approve");
-    } finally {
-      Files.deleteIfExists(BAD_STACK); // later synths must not carry it
-    }
+    Sandbox.Result r = sandbox.cdktfIn(project, deployEnv(Map.of("VRC_PREFLIGHT_REPORT", report.toString())),
+        "deploy", "pfbad", "--auto-approve");
     assertNotEquals(0, r.exitCode(), "the deploy must fail");
-    assertContains(r.output(), "preflight pfbad: FAILED", "preflight ran inside the deploy");
-    assertContains(r.output(), "[local/checks] preflight failed: nothing was changed on the hosts", "the deploy says why");
-    assertFalse(r.output().contains("_bootstrap: Creating..."), "no host step started");
-    // At most local_checks itself, tainted by its failed provisioner: no host step.
-    Path state = Sandbox.ROOT.resolve("terraform.pfbad.tfstate");
+
+    step("the report preflight wrote inside the deploy names the failed check");
+    JsonNode json = TestStacks.JSON.readTree(Files.readString(report));
+    assertEquals("preflight", json.get("command").asText());
+    assertEquals("pfbad", json.get("stack").asText());
+    assertFalse(json.get("passed").asBoolean(), json.toString());
+    assertEquals("fail", status(json, "head", "address"));
+
+    step("no host step ran: the state holds at most local_checks, the hosts nothing of ours");
+    Path state = project.resolve("terraform.pfbad.tfstate");
     if (Files.exists(state)) {
       for (JsonNode resource : TestStacks.JSON.readTree(Files.readString(state)).path("resources")) {
         assertEquals("local_checks", resource.path("name").asText(), "a host step is in the state: " + resource);
         assertEquals("tainted", resource.path("instances").path(0).path("status").asText(), resource.toString());
       }
     }
+    for (String host : sandbox.hosts()) {
+      sandbox.onOk(host, "test ! -e /opt/vllm-ray-cluster && test ! -e /etc/vllm-ray-cluster && test ! -e /tmp/vrc-stage-root");
+    }
   }
 
   @Test
   @Order(10)
   void aDeployRunsPreflightThenVerifyPasses() throws IOException {
-    boolean wasDeployed = deployed();
-    step("cdktf deploy sandbox (runs preflight first)");
-    Sandbox.Result deploy = cdktf("deploy", "sandbox", "--auto-approve");
-    assertEquals(0, deploy.exitCode(), Sandbox.tail(deploy.output(), 4000));
-    deployedHere = !wasDeployed;
-    if (!wasDeployed) {
-      assertContains(deploy.output(), "preflight sandbox: passed", "preflight ran before the first host step");
-    }
+    Path report = sandbox.project.resolve("preflight-report.json");
+    step("cdktf deploy " + sandbox.stack() + " (runs preflight first)");
+    sandbox.cdktf(deployEnv(Map.of("VRC_PREFLIGHT_REPORT", report.toString())), "deploy", sandbox.stack(), "--auto-approve")
+        .ok("cdktf deploy");
+    JsonNode preflight = TestStacks.JSON.readTree(Files.readString(report));
+    assertTrue(preflight.get("passed").asBoolean(), "preflight ran before the first host step and passed: " + preflight);
 
-    step("verify stacks/sandbox.yaml");
-    Sandbox.Result verify = cli(Map.of("TF_VAR_vllm_api_key", apiKey), "verify", STACK.toString());
+    step("verify " + sandbox.stackFile);
+    Sandbox.Result verify = cli(Map.of("TF_VAR_vllm_api_key", apiKey), "verify", sandbox.stackFile.toString());
     assertEquals(0, verify.exitCode(), verify.output());
-    assertContains(verify.output(), "ray            ok     " + spec.nodes().size() + "/" + spec.nodes().size() + " nodes alive", "ray status");
     assertFalse(verify.output().contains(apiKey), "verify printed the API key");
     assertFalse(verify.output().contains(rayToken), "verify printed Ray's token");
-    JsonNode json = json(cli(Map.of("TF_VAR_vllm_api_key", apiKey), "verify", STACK.toString(), "--json"));
+    JsonNode json = checked(0, Map.of("TF_VAR_vllm_api_key", apiKey), "verify", sandbox.stackFile);
     for (String check : List.of("units", "ray", "health", "models", "chat")) {
       assertEquals("ok", status(json, "head", check), check + ": " + row(json, "head", check));
     }
+    assertContains(row(json, "head", "ray").get("message").asText(),
+        spec.nodes().size() + "/" + spec.nodes().size() + " nodes alive", "ray status");
 
     step("verify without the key: /v1 refuses");
-    Sandbox.Result noKey = cli(Map.of(), "verify", STACK.toString(), "--json");
-    assertEquals(1, noKey.exitCode(), noKey.output());
-    assertEquals("fail", status(json(noKey), "head", "models"));
+    assertEquals("fail", status(checked(1, Map.of(), "verify", sandbox.stackFile), "head", "models"));
 
     step("a second deploy changes nothing and does not run preflight again");
-    Sandbox.Result again = cdktf("deploy", "sandbox", "--auto-approve");
-    assertEquals(0, again.exitCode(), Sandbox.tail(again.output(), 4000));
-    assertFalse(again.output().contains("preflight sandbox:"), "local_checks re-ran on a no-change deploy");
+    Files.delete(report);
+    sandbox.cdktf(deployEnv(Map.of("VRC_PREFLIGHT_REPORT", report.toString())), "deploy", sandbox.stack(), "--auto-approve")
+        .ok("cdktf deploy (no changes)");
+    assertFalse(Files.exists(report), "local_checks re-ran preflight on a no-change deploy");
   }
 
   // ------------------------------------------------------------------ helpers
 
-  private boolean deployed() throws IOException {
-    Path state = Sandbox.ROOT.resolve("terraform.sandbox.tfstate");
-    return Files.exists(state) && TestStacks.JSON.readTree(Files.readString(state)).path("resources").size() > 0;
+  private Map<String, String> deployEnv(Map<String, String> extra) {
+    Map<String, String> env = new HashMap<>(Map.of("TF_VAR_vllm_api_key", apiKey, "TF_VAR_ray_auth_token", rayToken));
+    env.putAll(extra);
+    return env;
   }
 
   private JsonNode preflightOf(String name, String variantYaml, int expectedExit) throws IOException {
     step("preflight " + name);
-    Path file = write(name, variantYaml);
-    Sandbox.Result r = cli(Map.of(), "preflight", file.toString(), "--json");
+    return checked(expectedExit, Map.of(), "preflight", write(name, variantYaml));
+  }
+
+  /** Runs preflight or verify on {@code file} and returns the JSON report it wrote to a file. */
+  private JsonNode checked(int expectedExit, Map<String, String> env, String command, Path file) throws IOException {
+    Path report = dir.resolve("reports").resolve(command + "-" + UUID.randomUUID() + ".json");
+    Sandbox.Result r = cli(env, command, file.toString(), "--report-file=" + report);
     assertEquals(expectedExit, r.exitCode(), r.output());
-    return json(r);
+    return TestStacks.JSON.readTree(Files.readString(report));
   }
 
   private Path write(String name, String content) throws IOException {
@@ -336,26 +322,7 @@ class PreflightSandboxTest {
   }
 
   private Sandbox.Result cli(Map<String, String> env, String... args) {
-    String[] command = new String[args.length + 1];
-    command[0] = "bin/vllm-ray-cluster";
-    System.arraycopy(args, 0, command, 1, args.length);
-    Map<String, String> e = new HashMap<>(env);
-    e.putIfAbsent("SSH_AUTH_SOCK", "");
-    return run(CLI_TIMEOUT, e, true, command);
-  }
-
-  private Sandbox.Result cdktf(String... args) {
-    String[] command = new String[args.length + 1];
-    command[0] = "node_modules/.bin/cdktf";
-    System.arraycopy(args, 0, command, 1, args.length);
-    return run(DEPLOY_TIMEOUT, Map.of("TF_VAR_vllm_api_key", apiKey, "TF_VAR_ray_auth_token", rayToken), true, command);
-  }
-
-  /** The JSON report in a run's output (after any warnings the stack loader printed). */
-  private static JsonNode json(Sandbox.Result r) throws IOException {
-    Matcher m = Pattern.compile("(?s)\\{\\s*\"command\".*").matcher(r.output());
-    assertTrue(m.find(), "no JSON report in:\n" + r.output());
-    return TestStacks.JSON.readTree(m.group());
+    return sandbox.cli(env, args);
   }
 
   private static JsonNode row(JsonNode json, String node, String check) {

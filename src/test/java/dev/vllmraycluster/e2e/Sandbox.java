@@ -16,8 +16,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Drives the project's own commands for end-to-end tests: the sandbox (root), the pinned cdktf CLI
- * and commands on sandbox hosts. Every command is bounded in time and its output is echoed to the
+ * Runs commands for end-to-end tests (see {@link SandboxInstance} for the sandbox, the cdktf CLI
+ * and commands on sandbox hosts). Every command is bounded in time and its output is echoed to the
  * test log as it runs.
  */
 final class Sandbox {
@@ -39,7 +39,12 @@ final class Sandbox {
 
   /** Runs a command from the project root, echoing its output live, bounded by {@code timeout}. */
   static Result run(Duration timeout, Map<String, String> env, boolean echo, String... command) {
-    ProcessBuilder pb = new ProcessBuilder(command).directory(ROOT.toFile()).redirectErrorStream(true);
+    return run(ROOT, timeout, env, echo, command);
+  }
+
+  /** Runs a command in {@code dir}, echoing its output live, bounded by {@code timeout}. */
+  static Result run(Path dir, Duration timeout, Map<String, String> env, boolean echo, String... command) {
+    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
     Map<String, String> e = pb.environment();
     e.put("PATH", ROOT.resolve("node_modules/.bin") + ":" + ROOT.resolve(".tools/bin") + ":" + e.get("PATH"));
     e.put("TERRAFORM_BINARY_NAME", ROOT.resolve(".tools/bin/tofu").toString());
@@ -78,17 +83,6 @@ final class Sandbox {
     return run(timeout, Map.of(), true, command);
   }
 
-  /** A command on a sandbox host, through the sandbox's own exec (nsenter, no SSH). */
-  static Result on(String host, String shellCommand) {
-    return run(Duration.ofSeconds(60), Map.of(), false, "sandbox/sandbox", "exec", host, "bash", "-c", shellCommand);
-  }
-
-  static String onOk(String host, String shellCommand) {
-    Result r = on(host, shellCommand);
-    assertEquals(0, r.exitCode(), host + ": " + shellCommand + " failed:\n" + r.output());
-    return r.output();
-  }
-
   /** Polls {@code check} until {@code done} accepts its result or the deadline passes. */
   static String waitFor(String what, Duration timeout, java.util.function.Supplier<Result> check,
       java.util.function.Predicate<Result> done) {
@@ -102,18 +96,6 @@ final class Sandbox {
       sleep(2000);
     } while (System.nanoTime() < deadline);
     throw new AssertionError(what + " not reached within " + timeout + "; last output:\n" + last.output());
-  }
-
-  /** Prints each host's journal for our units: called when a test fails. */
-  static void dumpJournals(List<String> hosts) {
-    for (String host : hosts) {
-      for (String unit : List.of("vrc-firewall", "vrc-ray-head", "vrc-ray-worker", "vrc-vllm")) {
-        Result r = on(host, "journalctl -u " + unit + " -n 60 --no-pager 2>&1 | grep -v '^-- No entries --' || true");
-        if (!r.output().isBlank()) {
-          System.out.println("\n[e2e] ---- " + host + ": journalctl -u " + unit + " ----\n" + r.output());
-        }
-      }
-    }
   }
 
   static List<String> lines(String text) {

@@ -9,7 +9,11 @@ import dev.vllmraycluster.ssh.CommandResult;
 import java.util.ArrayList;
 import java.util.List;
 
-/** SSH login with the stack's key and host key, and passwordless sudo for a non-root user. */
+/**
+ * SSH login with the stack's key and host key; for a non-root user, passwordless sudo and a home
+ * directory nobody else can enter (OpenTofu uploads each remote-exec script there, mode 0777,
+ * before it runs it as that user).
+ */
 public final class SshCheck implements Check {
   @Override
   public String name() {
@@ -49,8 +53,12 @@ public final class SshCheck implements Check {
         continue;
       }
       CommandResult sudo = f.result(PreflightProbes.SUDO);
-      if (sudo != null && sudo.ok()) {
-        rows.add(Row.ok(node.name(), name(), f.login() + host + ", " + how + ", passwordless sudo"));
+      String homeProblem = homeProblem(f.result(PreflightProbes.HOME), node.ssh().user());
+      if (sudo != null && sudo.ok() && homeProblem != null) {
+        rows.add(Row.fail(node.name(), name(), f.login() + host + ": " + homeProblem,
+            "make it private: chmod 0700 on it (as " + node.ssh().user() + "), or log in as root (ssh.user: root)"));
+      } else if (sudo != null && sudo.ok()) {
+        rows.add(Row.ok(node.name(), name(), f.login() + host + ", " + how + ", passwordless sudo, private home"));
       } else {
         rows.add(Row.fail(node.name(), name(),
             f.login() + host + ": no passwordless sudo (" + (sudo == null ? "not checked" : sudo.brief()) + ")",
@@ -59,5 +67,35 @@ public final class SshCheck implements Check {
       }
     }
     return rows;
+  }
+
+  /**
+   * Why the SSH user's home is not private enough for OpenTofu's scripts, or null: others may not
+   * enter it, nor may a group that is not the user's own.
+   */
+  static String homeProblem(CommandResult home, String user) {
+    if (home == null || !home.ok()) {
+      return "cannot read the mode of the home directory (" + (home == null ? "not checked" : home.brief()) + ")";
+    }
+    String[] lines = home.stdout().strip().split("\n");
+    String[] stat = lines.length > 1 ? lines[1].strip().split("\\s+") : new String[0];
+    if (stat.length < 3 || !stat[0].matches("[0-7]{3,4}")) {
+      return "cannot read the mode of the home directory (" + home.stdout().strip() + ")";
+    }
+    int mode = Integer.parseInt(stat[0], 8);
+    String dir = lines[0].strip();
+    if (!stat[1].equals(user)) {
+      return "home directory " + dir + " belongs to " + stat[1] + ", not " + user
+          + ": OpenTofu's scripts would be written where another user controls them";
+    }
+    if ((mode & 0002) != 0 || (mode & 0020) != 0) {
+      return "home directory " + dir + " is writable by others (mode " + stat[0]
+          + "): OpenTofu's scripts (0777) would be exposed there";
+    }
+    if ((mode & 0001) != 0 || ((mode & 0010) != 0 && !stat[2].equals(user))) {
+      return "home directory " + dir + " can be entered by other users (mode " + stat[0] + ", group " + stat[2]
+          + "): OpenTofu uploads each remote-exec script there as a 0777 file before it runs it";
+    }
+    return null;
   }
 }
