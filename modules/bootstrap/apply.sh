@@ -128,8 +128,8 @@ ensure_python_packages() {
   [[ -z "$netrc" ]] || rm -f "$netrc"
   missing="$(sed -n 's/.*No matching distribution found for \([^ ]*\).*/\1/p' "$out" | head -n 1)"
   rm -f "$out"
-  if ((status == 0)) && ! version_matches "$(pip_version ray)" "$RAY_VERSION"; then
-    die "the requirements lock installed ray $(pip_version ray), not the pinned $RAY_VERSION"
+  if ((status == 0)) && ! { version_matches "$(pip_version ray)" "$RAY_VERSION" && version_matches "$(pip_version vllm)" "$VLLM_VERSION"; }; then
+    die "pip installed ray $(pip_version ray) and vllm $(pip_version vllm), not the pinned $RAY_VERSION and $VLLM_VERSION (check the requirements lock)"
   fi
   if ((status != 0)); then
     [[ -n "$missing" ]] && die "pip found no distribution for $missing in $from (Python $(python_minor "$VENV_PATH/bin/python"))"

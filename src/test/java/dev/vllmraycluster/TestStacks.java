@@ -13,6 +13,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /** Shared test helpers: stack files written to a temp dir, and their synthesized JSON. */
 public final class TestStacks {
@@ -66,5 +71,17 @@ public final class TestStacks {
     sb.append("model:\n  huggingface_repo: deepseek-ai/deepseek-llm-7b-chat\n");
     sb.append("vllm:\n  port: 9001\n").append(vllmExtra);
     return sb.toString();
+  }
+
+  /** The ```yaml blocks of a Markdown text, unindented. */
+  public static List<String> yamlBlocks(String markdown) {
+    List<String> out = new ArrayList<>();
+    Matcher m = Pattern.compile("(?m)^( *)```yaml\\n(.*?)^\\1```", Pattern.DOTALL).matcher(markdown);
+    while (m.find()) {
+      String indent = m.group(1);
+      out.add(Stream.of(m.group(2).split("\n", -1)).map(l -> l.startsWith(indent) ? l.substring(indent.length()) : l)
+          .reduce((a, b) -> a + "\n" + b).orElse(""));
+    }
+    return out;
   }
 }

@@ -19,9 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -81,7 +78,7 @@ class StackSchemaTest {
 
   @Test
   void everyReadmeYamlExamplePassesTheSchema() throws IOException {
-    List<String> examples = yamlBlocks(Files.readString(README));
+    List<String> examples = TestStacks.yamlBlocks(Files.readString(README));
     assertTrue(examples.size() >= 2, "README's YAML examples: " + examples.size());
     Schema schema = schema();
     ObjectNode minimal = (ObjectNode) YAML.readTree(examples.get(0));
@@ -116,16 +113,5 @@ class StackSchemaTest {
   private static Schema schema() throws IOException {
     return SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_7)
         .getSchema(Files.readString(SCHEMA), InputFormat.JSON);
-  }
-
-  static List<String> yamlBlocks(String markdown) {
-    List<String> out = new ArrayList<>();
-    Matcher m = Pattern.compile("(?m)^( *)```yaml\\n(.*?)^\\1```", Pattern.DOTALL).matcher(markdown);
-    while (m.find()) {
-      String indent = m.group(1);
-      out.add(Stream.of(m.group(2).split("\n", -1)).map(l -> l.startsWith(indent) ? l.substring(indent.length()) : l)
-          .reduce((a, b) -> a + "\n" + b).orElse(""));
-    }
-    return out;
   }
 }
