@@ -13,8 +13,15 @@ public final class HostContract {
 
   /** Where {@code apply.sh} installs the modules on a host. */
   public static final String INSTALL_DIR = "/opt/vllm-ray-cluster/modules";
+
+  /** Our configuration on a host (env and args files). */
+  public static final String CONFIG_DIR = "/etc/vllm-ray-cluster";
   /** Where the secrets land on a host (directory 0711). */
-  public static final String SECRETS_DIR = "/etc/vllm-ray-cluster/secrets";
+  public static final String SECRETS_DIR = CONFIG_DIR + "/secrets";
+  /** Our scripts on a host ({@link #INSTALL_DIR} is below it). */
+  public static final String OPT_DIR = "/opt/vllm-ray-cluster";
+  /** State records and the service user's home. */
+  public static final String STATE_DIR = "/var/lib/vllm-ray-cluster";
   /** The system user Ray and vLLM run as. */
   public static final String SERVICE_USER = "vllm-ray";
 
@@ -61,6 +68,8 @@ public final class HostContract {
   public static final class Units {
     private Units() {}
 
+    /** Every unit of ours starts with this; a process in one of them is this deployment's. */
+    public static final String PREFIX = "vrc-";
     public static final String FIREWALL = "vrc-firewall";
     public static final String RAY_HEAD = "vrc-ray-head";
     public static final String RAY_WORKER = "vrc-ray-worker";

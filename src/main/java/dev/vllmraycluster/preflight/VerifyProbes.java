@@ -74,8 +74,8 @@ public final class VerifyProbes {
         Probe.DEFAULT_TIMEOUT));
     String body = "{\"model\": \"" + spec.model().servedModelName() + "\", \"max_tokens\": 16, \"messages\":"
         + " [{\"role\": \"user\", \"content\": \"Say hello (vllm-ray-cluster verify).\"}]}";
-    p.add(new Probe(CHAT, "curl -sS -m 120 " + keyHeader + "-H 'Content-Type: application/json' -d '" + body
-        + "' -w '\\n%{http_code}' " + base + "/v1/chat/completions", stdin, Duration.ofSeconds(130)));
+    p.add(new Probe(CHAT, "curl -sS -m 120 " + keyHeader + "-H 'Content-Type: application/json' -d " + Shell.singleQuoted(body)
+        + " -w '\\n%{http_code}' " + base + "/v1/chat/completions", stdin, Duration.ofSeconds(130)));
     return p;
   }
 

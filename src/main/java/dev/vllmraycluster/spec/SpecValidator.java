@@ -75,7 +75,7 @@ public final class SpecValidator {
       "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/usr/bin",
       "/usr/lib", "/usr/lib64", "/usr/local", "/usr/local/bin", "/usr/local/lib", "/usr/sbin", "/usr/share",
       "/var/lib", "/var/log", "/var/tmp", "/var/run", "/var/cache", "/var/spool", "/etc/systemd",
-      "/etc/vllm-ray-cluster", "/opt/vllm-ray-cluster", "/var/lib/vllm-ray-cluster");
+      HostContract.CONFIG_DIR, HostContract.OPT_DIR, HostContract.STATE_DIR);
 
   private final List<Problem> problems = new ArrayList<>();
   private final List<String> warnings = new ArrayList<>();
