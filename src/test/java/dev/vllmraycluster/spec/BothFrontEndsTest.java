@@ -115,6 +115,27 @@ class BothFrontEndsTest {
         s -> software(s, b -> b.pipCredentialsEnv("TF_VAR_pip")), "software.pip_credentials_env", "mirror"));
     cases.add(of("requirements lock missing", y -> y + "software: {requirements_lock: /nonexistent/req.txt}\n",
         s -> software(s, b -> b.requirementsLock("/nonexistent/req.txt")), "software.requirements_lock", "/nonexistent/req.txt"));
+    // The other refusals of StackLoaderTest (those a Java spec can express at all).
+    cases.add(of("missing address and gpus", y -> y.replace("address: 10.0.0.11, gpus: 1", "gpus: null"),
+        s -> node(s, 1, n -> n.address(null).gpus(null)), "nodes[1].address", "missing"));
+    cases.add(of("no head", y -> y.replace("role: head, ", ""),
+        s -> node(s, 0, n -> n.role(ClusterSpec.Role.WORKER)), "nodes", "role: head"));
+    cases.add(of("two nodes, one name", y -> y.replace("name: worker1", "name: head"),
+        s -> node(s, 1, n -> n.name("head")), "nodes[1].name", "head"));
+    cases.add(of("outside the cluster network", y -> y.replace("address: 10.0.0.11", "address: 10.9.0.11"),
+        s -> node(s, 1, n -> n.address("10.9.0.11")), "nodes[1].address", "10.9.0.11"));
+    cases.add(of("external NFS without a server", y -> y + "storage: {mode: external_nfs}\n",
+        s -> s.toBuilder().storage(s.storage().toBuilder().mode(ClusterSpec.StorageMode.EXTERNAL_NFS).build()).build(),
+        "storage.nfs_server", "missing"));
+    cases.add(of("no local model directory", y -> y.replace("huggingface_repo: deepseek-ai/deepseek-llm-7b-chat", "local_directory: /nonexistent/model"),
+        s -> s.toBuilder().model(ClusterSpec.ModelSpec.localDirectory(Path.of("/nonexistent/model")).build()).build(),
+        "model.local_directory", "/nonexistent/model"));
+    cases.add(of("s3 state with a path", y -> y + "state: {backend: s3, path: /tmp/x.tfstate}\n",
+        s -> s.toBuilder().state(ClusterSpec.StateSpec.builder().backend(ClusterSpec.StateBackend.S3).path("/tmp/x.tfstate").build()).build(),
+        "state.path", "backend: local"));
+    cases.add(of("a Ray token with an old Ray", y -> y + "software: {ray_version: 2.47.1}\nray: {require_auth_token: true}\n",
+        s -> software(s, b -> b.rayVersion("2.47.1")).toBuilder().ray(s.ray().toBuilder().requireAuthToken(true).build()).build(),
+        "ray.require_auth_token", "2.47.1"));
     return cases.stream();
   }
 
