@@ -84,4 +84,20 @@ public final class TestStacks {
     }
     return out;
   }
+
+  /**
+   * An IPv4 address of this machine (not loopback): a node address for tests whose SSH goes to a
+   * loopback server (ssh_host 127.0.0.1), since a node's address may not be a loopback address.
+   * Anything sent to it stays on this machine.
+   */
+  public static String ownAddress() throws Exception {
+    for (java.net.NetworkInterface nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+      for (java.net.InetAddress a : java.util.Collections.list(nic.getInetAddresses())) {
+        if (a instanceof java.net.Inet4Address && !a.isLoopbackAddress()) {
+          return a.getHostAddress();
+        }
+      }
+    }
+    throw new IllegalStateException("no IPv4 address on this machine");
+  }
 }

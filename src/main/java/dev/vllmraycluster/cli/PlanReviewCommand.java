@@ -16,62 +16,52 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
- * {@code plan-review <plan.json | planfile | -> [--stack stacks/x.yaml] [--out review.md]
- * [--chdir DIR]}: a Markdown review of a saved plan for a pull request. Reads the JSON of {@code
- * tofu show -json <planfile>}, or runs that itself when given the plan file (in {@code --chdir},
- * default the plan file's directory, which must be initialized).
+ * {@code plan-review PLAN [--stack FILE] [--out FILE] [--chdir DIR]}: a Markdown review of a saved
+ * plan for a pull request. Reads the JSON of {@code tofu show -json <planfile>}, or runs that
+ * itself when given the plan file (in {@code --chdir}, default the plan file's directory, which
+ * must be initialized).
  */
-final class PlanReviewCommand {
-  private final PrintStream out;
-  private final PrintStream err;
+@Command(
+    name = "plan-review",
+    description = {
+      "Write a Markdown review of a saved plan for a pull request: what is replaced on each node and why,"
+          + " the ports exposed before and after, the parallelism, the risks. Never prints a variable's value."
+    })
+final class PlanReviewCommand implements Callable<Integer> {
+  private final Io io;
 
-  PlanReviewCommand(PrintStream out, PrintStream err) {
-    this.out = out;
-    this.err = err;
+  @Parameters(
+      index = "0",
+      paramLabel = "PLAN",
+      description = "The JSON of `tofu show -json <planfile>`, the plan file itself (then tofu show runs in"
+          + " --chdir), or - for the JSON on standard input.")
+  String input;
+
+  @Option(names = "--stack", paramLabel = "FILE", description = "The stack file of the plan: its name and warnings"
+      + " go into the review.")
+  String stack;
+
+  @Option(names = "--out", paramLabel = "FILE", description = "Write the review here (default: standard output).")
+  String outFile;
+
+  @Option(names = "--chdir", paramLabel = "DIR", description = "Where tofu show runs for a plan file (default: the"
+      + " plan file's directory, which must be initialized).")
+  String chdir;
+
+  PlanReviewCommand(Io io) {
+    this.io = io;
   }
 
-  static String usage() {
-    return "  plan-review PLAN [--stack FILE] [--out FILE] [--chdir DIR]\n"
-        + "                        Markdown review of a plan: PLAN is the JSON of `tofu show -json <planfile>`,\n"
-        + "                        the plan file itself (then tofu show runs in --chdir, default its directory), or -";
-  }
-
-  int run(String[] args) {
-    String input = null;
-    String stack = null;
-    String outFile = null;
-    String chdir = null;
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      switch (a) {
-        case "--stack", "--out", "--chdir" -> {
-          if (i + 1 >= args.length) {
-            return usageError(a + " needs a value");
-          }
-          String v = args[++i];
-          if (a.equals("--stack")) {
-            stack = v;
-          } else if (a.equals("--out")) {
-            outFile = v;
-          } else {
-            chdir = v;
-          }
-        }
-        case "--verbose" -> { }
-        default -> {
-          if (a.startsWith("--") || input != null) {
-            return usageError("unexpected argument '" + a + "'");
-          }
-          input = a;
-        }
-      }
-    }
-    if (input == null) {
-      return usageError("no plan given");
-    }
-
+  @Override
+  public Integer call() {
+    PrintStream out = io.out();
+    PrintStream err = io.err();
     ProjectLayout layout = ProjectLayout.current();
     String stackName = null;
     List<String> warnings = List.of();
@@ -145,10 +135,5 @@ final class PlanReviewCommand {
     Path planFile = Path.of(input).toAbsolutePath();
     Path dir = chdir != null ? Path.of(chdir) : planFile.getParent();
     return TofuPlans.showJson(TofuPlans.binary(root), dir, planFile, Map.of());
-  }
-
-  private int usageError(String message) {
-    err.println("error: " + message + "\nusage:\n" + usage());
-    return ExitCodes.BAD_INPUT;
   }
 }

@@ -2,44 +2,36 @@ package dev.vllmraycluster.cli;
 
 import dev.vllmraycluster.preflight.Preflight;
 import dev.vllmraycluster.preflight.Report;
-import dev.vllmraycluster.preflight.ReportRenderer;
 import dev.vllmraycluster.preflight.ShellFactory;
-import dev.vllmraycluster.spec.StackLoader.Loaded;
-import java.io.PrintStream;
+import dev.vllmraycluster.spec.ClusterSpec;
+import java.util.List;
+import picocli.CommandLine.Command;
 
-/**
- * {@code preflight STACK [--json] [--ignore=a,b]}: connects to every node at once and runs the
- * named read-only checks; exit 1 when any check failed (and was not ignored), 2 on bad input.
- */
-final class PreflightCommand {
-  private final PrintStream out;
-  private final PrintStream err;
-
-  PreflightCommand(PrintStream out, PrintStream err) {
-    this.out = out;
-    this.err = err;
+/** {@code preflight STACK}: the read-only checks of every node before a deploy. */
+@Command(
+    name = "preflight",
+    description = {
+      "Read-only checks on every node over SSH before a deploy (cdktf deploy runs it first): SSH and sudo,"
+          + " OS, GPUs and driver, Python, disk, /dev/shm, addresses, reachability, ports, clock, the model.",
+      "Each check is ok, warn or fail; every warning and failure comes with a fix."
+    })
+final class PreflightCommand extends CheckCommand {
+  PreflightCommand(Io io) {
+    super(io);
   }
 
-  int run(String[] args) {
-    CheckOptions opts = CheckOptions.parse("preflight", args, Preflight.names(Preflight.CHECKS), err);
-    if (opts == null) {
-      return ExitCodes.BAD_INPUT;
-    }
-    Loaded loaded = opts.load(err);
-    if (loaded == null) {
-      return ExitCodes.BAD_INPUT;
-    }
-    if (!opts.json()) {
-      out.println("preflight " + loaded.spec().name() + ": checking " + loaded.spec().nodes().size()
-          + " node(s) over SSH (read-only)...");
-      out.flush();
-    }
-    Report report = Preflight.run(loaded.spec(), ShellFactory.ssh(opts.connectTimeout())).ignoring(opts.ignore());
-    String json = ReportRenderer.json(report);
-    out.print(opts.json() ? json : ReportRenderer.table(report));
-    if (!opts.writeReport(json, err)) {
-      return ExitCodes.UNEXPECTED_STATE;
-    }
-    return report.failed() ? ExitCodes.FAILED : ExitCodes.OK;
+  @Override
+  List<String> checkNames() {
+    return Preflight.names(Preflight.CHECKS);
+  }
+
+  @Override
+  String announce(ClusterSpec spec) {
+    return "preflight " + spec.name() + ": checking " + spec.nodes().size() + " node(s) over SSH (read-only)...";
+  }
+
+  @Override
+  Report check(ClusterSpec spec, ShellFactory shells) {
+    return Preflight.run(spec, shells);
   }
 }

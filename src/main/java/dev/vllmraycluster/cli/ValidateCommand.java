@@ -1,42 +1,48 @@
 package dev.vllmraycluster.cli;
 
 import dev.vllmraycluster.node.ProjectLayout;
+import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.StackLoader.Loaded;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /** {@code validate [FILE...]}: checks stack files without synthesizing anything. */
-final class ValidateCommand {
-  private final PrintStream out;
-  private final PrintStream err;
+@Command(
+    name = "validate",
+    description = {
+      "Check stack files without synthesizing anything: every error with its path and fix; the risks a"
+          + " stack allows (dashboard on 0.0.0.0, API open to 0.0.0.0/0, no API key, ...) as warnings."
+    })
+final class ValidateCommand implements Callable<Integer> {
+  private final Io io;
 
-  ValidateCommand(PrintStream out, PrintStream err) {
-    this.out = out;
-    this.err = err;
+  @Parameters(
+      paramLabel = "FILE",
+      arity = "0..*",
+      description = "Stack files to check (default: every stacks/*.yaml).")
+  List<String> files = new ArrayList<>();
+
+  ValidateCommand(Io io) {
+    this.io = io;
   }
 
-  int run(String[] args) {
+  @Override
+  public Integer call() {
     ProjectLayout layout = ProjectLayout.current();
-    List<String> given = new ArrayList<>();
-    for (String a : args) {
-      if (!a.startsWith("--")) {
-        given.add(a);
-      }
-    }
-    List<Path> files = Stacks.files(layout.root(), given);
-    Map<String, Loaded> stacks = Stacks.loadAll(layout.root(), files, err);
+    List<Path> paths = Stacks.files(layout.root(), files);
+    Map<String, Loaded> stacks = Stacks.loadAll(layout.root(), paths, io.err());
     if (stacks == null) {
       return ExitCodes.BAD_INPUT;
     }
     for (Map.Entry<String, Loaded> e : stacks.entrySet()) {
-      out.println(
-          "ok: " + e.getKey() + " (" + e.getValue().spec().nodes().size() + " nodes, "
-              + e.getValue().spec().totalGpus() + " GPUs, TP "
-              + e.getValue().spec().vllm().tensorParallelSize() + " × PP "
-              + e.getValue().spec().vllm().pipelineParallelSize() + ")");
+      ClusterSpec spec = e.getValue().spec();
+      io.out().println("ok: " + e.getKey() + " (" + spec.nodes().size() + " nodes, " + spec.totalGpus() + " GPUs, TP "
+          + spec.vllm().tensorParallelSize() + " × PP " + spec.vllm().pipelineParallelSize() + ")");
     }
     return ExitCodes.OK;
   }

@@ -23,10 +23,6 @@ import net.schmizz.sshj.transport.verification.OpenSSHKnownHosts;
  * failure can say what to do.
  */
 public final class HostKeys {
-  static {
-    SshConnector.quietLogging();
-  }
-
   private HostKeys() {}
 
   /** {@code ssh-ed25519 AAAA...}: the key as OpenSSH writes it. */
@@ -62,10 +58,6 @@ public final class HostKeys {
 
   /** A verifier that records what the host presented and why it was refused. */
   public abstract static class Recording implements HostKeyVerifier {
-    static {
-      SshConnector.quietLogging();
-    }
-
     private volatile String presented;
     private volatile String refusal;
 

@@ -1,5 +1,9 @@
 package dev.vllmraycluster.ssh;
 
+import com.hierynomus.sshj.userauth.agent.AgentIdentity;
+import com.hierynomus.sshj.userauth.agent.AgentProxy;
+import com.hierynomus.sshj.userauth.agent.AuthAgent;
+import com.hierynomus.sshj.userauth.agent.UnixSocketAgentConnection;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -12,10 +16,12 @@ import java.util.ArrayList;
 import java.util.List;
 import net.schmizz.sshj.DefaultConfig;
 import net.schmizz.sshj.SSHClient;
+import net.schmizz.sshj.common.KeyType;
+import net.schmizz.sshj.common.Message;
+import net.schmizz.sshj.common.SSHPacket;
 import net.schmizz.sshj.transport.TransportException;
 import net.schmizz.sshj.userauth.UserAuthException;
 import net.schmizz.sshj.userauth.keyprovider.KeyProvider;
-import net.schmizz.sshj.userauth.method.AuthMethod;
 import net.schmizz.sshj.userauth.method.AuthPublickey;
 
 /**
@@ -24,24 +30,21 @@ import net.schmizz.sshj.userauth.method.AuthPublickey;
  * known_hosts. Every failure says what went wrong and what to do.
  */
 public final class SshConnector {
-  static {
-    quietLogging();
+  private final Duration connectTimeout;
+  private final String agentSocket;
+
+  /** Keys from the stack, else from the ssh-agent named by {@code SSH_AUTH_SOCK}. */
+  public SshConnector(Duration connectTimeout) {
+    this(connectTimeout, System.getenv("SSH_AUTH_SOCK"));
   }
 
   /**
-   * SSHJ logs through SLF4J; without a provider SLF4J prints a three-line notice on stderr. Called
-   * before the first SSHJ class loads.
+   * @param agentSocket the ssh-agent's Unix socket for targets without a key file; null or blank:
+   *     no agent
    */
-  static void quietLogging() {
-    if (System.getProperty("slf4j.internal.verbosity") == null) {
-      System.setProperty("slf4j.internal.verbosity", "ERROR");
-    }
-  }
-
-  private final Duration connectTimeout;
-
-  public SshConnector(Duration connectTimeout) {
+  public SshConnector(Duration connectTimeout, String agentSocket) {
     this.connectTimeout = connectTimeout;
+    this.agentSocket = agentSocket;
   }
 
   public SshShell connect(SshTarget target) throws SshFailure {
@@ -110,7 +113,7 @@ public final class SshConnector {
         + ", that nodes[].ssh_host/ssh_port are right, and that no firewall blocks this machine";
   }
 
-  private static void authenticate(SSHClient client, SshTarget target) throws SshFailure {
+  private void authenticate(SSHClient client, SshTarget target) throws SshFailure {
     String user = target.user();
     if (target.privateKeyPath() != null) {
       Path key = Path.of(target.privateKeyPath());
@@ -136,42 +139,91 @@ public final class SshConnector {
                 + ") with ssh.private_key_path removed from the stack", e);
       }
     }
-    SshAgent agent;
-    List<AuthMethod> methods = new ArrayList<>();
-    try {
-      agent = SshAgent.fromEnvironment();
-      if (agent != null) {
-        for (SshAgent.Identity identity : agent.identities()) {
-          methods.add(new AgentAuthMethod(agent, identity));
-        }
-      }
-    } catch (IOException e) {
-      throw new SshFailure("no private key in the stack and " + e.getMessage(),
-          "start ssh-agent and ssh-add your key, or set ssh.private_key_path", e);
-    }
-    if (agent == null) {
+    authenticateWithAgent(client, target);
+  }
+
+  /**
+   * Logs in with the keys of the ssh-agent at {@link #agentSocket}, through SSHJ's own agent
+   * client: the private keys never leave the agent, and RSA keys sign with rsa-sha2-256/512.
+   */
+  private void authenticateWithAgent(SSHClient client, SshTarget target) throws SshFailure {
+    String user = target.user();
+    if (agentSocket == null || agentSocket.isBlank()) {
       throw new SshFailure("no private key in the stack and no ssh-agent (SSH_AUTH_SOCK is not set)",
           "set ssh.private_key_path, or start ssh-agent and ssh-add your key", null);
     }
+    AgentProxy agent;
     try {
-      if (methods.isEmpty()) {
-        throw new SshFailure("ssh-agent holds no keys",
-            "ssh-add the key this host authorizes, or set ssh.private_key_path", null);
+      agent = new AgentProxy(new UnixSocketAgentConnection(agentSocket));
+    } catch (IOException e) {
+      throw new SshFailure("no private key in the stack and cannot reach ssh-agent at " + agentSocket + ": "
+          + e.getMessage(), "start ssh-agent and ssh-add your key, or set ssh.private_key_path", e);
+    }
+    try {
+      List<AgentKey> keys = new ArrayList<>();
+      for (AgentIdentity identity : agent.getIdentities()) {
+        keys.add(new AgentKey(agent, identity));
       }
-      client.auth(user, methods);
-    } catch (UserAuthException e) {
-      throw new SshFailure("the host refused every ssh-agent key (" + methods.size() + ") for user " + user,
-          "authorize one of them on the host (ssh-copy-id -p " + target.port() + " " + user + "@"
-              + target.host() + "), or fix ssh.user", e);
+      if (keys.isEmpty()) {
+        throw new SshFailure("ssh-agent holds no keys",
+            "ssh-add the key this host authorizes (a locked agent lists none: ssh-add -X unlocks it),"
+                + " or set ssh.private_key_path", null);
+      }
+      try {
+        client.auth(user, List.copyOf(keys));
+      } catch (UserAuthException e) {
+        for (AgentKey key : keys) {
+          if (key.signFailure != null) {
+            throw new SshFailure("ssh-agent refused to sign with " + key.describe()
+                + ": a confirmation or touch it asked for did not come, or the key is restricted",
+                "confirm the key's use when the agent asks (a key added with ssh-add -c), touch the"
+                    + " security key, or add the key again without restrictions", e);
+          }
+        }
+        throw new SshFailure("the host refused every ssh-agent key (" + keys.size() + ") for user " + user,
+            "authorize one of them on the host (ssh-copy-id -p " + target.port() + " " + user + "@"
+                + target.host() + "), or fix ssh.user", e);
+      }
     } catch (TransportException e) {
       throw new SshFailure("SSH connection lost while logging in: " + e.getMessage(),
           "try again; check the host's sshd log", e);
+    } catch (IOException e) {
+      throw new SshFailure("ssh-agent at " + agentSocket + " failed: " + e.getMessage(),
+          "restart ssh-agent and ssh-add your key, or set ssh.private_key_path", e);
     } finally {
       try {
         agent.close();
       } catch (IOException ignored) {
         // the agent was only needed to log in
       }
+    }
+  }
+
+  /** SSHJ's agent-backed "publickey" method for one key, remembering when the agent would not sign. */
+  private static final class AgentKey extends AuthAgent {
+    private final AgentIdentity identity;
+    private volatile UserAuthException signFailure;
+
+    AgentKey(AgentProxy agent, AgentIdentity identity) {
+      super(agent, identity);
+      this.identity = identity;
+    }
+
+    @Override
+    public void handle(Message cmd, SSHPacket buf) throws UserAuthException, TransportException {
+      try {
+        super.handle(cmd, buf);
+      } catch (UserAuthException e) {
+        if (cmd == Message.USERAUTH_60) { // the host accepted the key and asked for its signature
+          signFailure = e;
+        }
+        throw e;
+      }
+    }
+
+    String describe() {
+      return "key " + KeyType.fromKey(identity.getPublicKey()) + " " + HostKeys.fingerprint(identity.getPublicKey())
+          + " (" + identity.getComment() + ")";
     }
   }
 }

@@ -1,13 +1,11 @@
 package dev.vllmraycluster.cli;
 
+import dev.vllmraycluster.TestStacks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -20,13 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 class CheckCommandsTest {
   @TempDir Path dir;
 
-  record Run(int code, String out, String err) {}
-
-  static Run main(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  static CliRun main(String... args) {
+    return CliRun.of(args);
   }
 
   /**
@@ -34,6 +27,11 @@ class CheckCommandsTest {
    * of this machine's own: verify's /health from here stays on this machine.
    */
   Path closedPortStack() throws Exception {
+    return closedPortStack(dir);
+  }
+
+  /** One node on this machine's loopback, port 1, where nothing listens. */
+  static Path closedPortStack(Path dir) throws Exception {
     Path file = dir.resolve("loop.yaml");
     Files.writeString(file, """
         nodes:
@@ -41,35 +39,26 @@ class CheckCommandsTest {
              ssh_host_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFao4CFUvThOXVZG7HwxhpeByT1O0Qx4iiqvxnZwACXR"}
         ssh: {user: root}
         model: {huggingface_repo: deepseek-ai/deepseek-llm-7b-chat}
-        """.formatted(ownAddress()));
+        """.formatted(TestStacks.ownAddress()));
     return file;
   }
 
-  private static String ownAddress() throws Exception {
-    for (java.net.NetworkInterface nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
-      for (java.net.InetAddress a : java.util.Collections.list(nic.getInetAddresses())) {
-        if (a instanceof java.net.Inet4Address && !a.isLoopbackAddress()) {
-          return a.getHostAddress();
-        }
-      }
-    }
-    throw new IllegalStateException("no IPv4 address on this machine");
-  }
 
   @Test
   void failsOnBadArguments() {
     assertEquals(ExitCodes.BAD_INPUT, main("preflight").code());
-    Run unknown = main("preflight", "stacks/reference.yaml", "--ignore=gpu");
+    CliRun unknown = main("preflight", "stacks/reference.yaml", "--ignore=gpu");
     assertEquals(ExitCodes.BAD_INPUT, unknown.code());
     assertTrue(unknown.err().contains("--ignore: unknown check 'gpu'; the checks are: ssh, os, gpus,"), unknown.err());
     assertEquals(ExitCodes.BAD_INPUT, main("verify", "stacks/reference.yaml", "--fast").code());
     assertEquals(ExitCodes.BAD_INPUT, main("preflight", dir.resolve("absent.yaml").toString()).code());
     assertEquals(ExitCodes.BAD_INPUT, main("preflight", "a.yaml", "b.yaml").code());
+    assertEquals(ExitCodes.BAD_INPUT, main("preflight", "stacks/reference.yaml", "--ignore", "gpu").code());
   }
 
   @Test
   void anUnreachableNodeFailsPreflightWithExitOne() throws Exception {
-    Run run = main("preflight", closedPortStack().toString(), "--json");
+    CliRun run = main("preflight", closedPortStack().toString(), "--json");
     assertEquals(ExitCodes.FAILED, run.code(), run.err());
     JsonNode json = new ObjectMapper().readTree(run.out());
     assertEquals(false, json.get("passed").asBoolean());
@@ -82,7 +71,7 @@ class CheckCommandsTest {
 
   @Test
   void ignoringTheFailedCheckPasses() throws Exception {
-    Run run = main("preflight", closedPortStack().toString(), "--ignore=ssh");
+    CliRun run = main("preflight", closedPortStack().toString(), "--ignore=ssh");
     assertEquals(ExitCodes.OK, run.code(), run.out() + run.err());
     assertTrue(run.out().contains("preflight loop: passed (0 failed, 1 warnings, 0 ok on 1 node); ignored: ssh"), run.out());
   }
@@ -90,7 +79,7 @@ class CheckCommandsTest {
   @Test
   void theReportFileHoldsTheJsonReportWhateverTheOutputFormat() throws Exception {
     Path report = dir.resolve("reports/preflight.json");
-    Run run = main("preflight", closedPortStack().toString(), "--report-file=" + report);
+    CliRun run = main("preflight", closedPortStack().toString(), "--report-file=" + report);
     assertEquals(ExitCodes.FAILED, run.code(), run.out() + run.err());
     assertTrue(run.out().contains("head  ssh"), "the table still goes to stdout:\n" + run.out());
     JsonNode json = new ObjectMapper().readTree(Files.readString(report));
@@ -98,13 +87,13 @@ class CheckCommandsTest {
     assertEquals(false, json.get("passed").asBoolean());
     assertEquals("fail", json.get("rows").get(0).get("status").asText());
 
-    Run empty = main("verify", closedPortStack().toString(), "--report-file=");
+    CliRun empty = main("verify", closedPortStack().toString(), "--report-file=");
     assertEquals(ExitCodes.FAILED, empty.code(), "an empty --report-file means none");
   }
 
   @Test
   void verifyReportsTheSameWay() throws Exception {
-    Run run = main("verify", closedPortStack().toString());
+    CliRun run = main("verify", closedPortStack().toString());
     assertEquals(ExitCodes.FAILED, run.code());
     assertTrue(run.out().contains("head  ssh            fail"), run.out());
     assertTrue(run.out().contains("api-from-here  warn"), run.out());

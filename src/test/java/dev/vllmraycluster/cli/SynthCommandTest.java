@@ -49,6 +49,20 @@ class SynthCommandTest {
   }
 
   @Test
+  void synthesizesTheStacksOfAnotherDirectory() throws IOException {
+    Path elsewhere = Files.createDirectories(root.resolve("elsewhere"));
+    Files.writeString(elsewhere.resolve("gamma.yaml"), TestStacks.cluster(1, 1, ""));
+    Files.writeString(root.resolve("stacks/alpha.yaml"), TestStacks.cluster(1, 1, ""));
+    Path outdir = root.resolve("out");
+    assertEquals(ExitCodes.OK, run("synth", "--stacks-dir", elsewhere.toString(), "--outdir=" + outdir), text(err));
+    assertTrue(Files.isRegularFile(outdir.resolve("stacks/gamma/cdk.tf.json")));
+    assertFalse(Files.exists(outdir.resolve("stacks/alpha")), "only the stacks of --stacks-dir");
+    assertTrue(text(out).contains("synthesized gamma"), text(out));
+    assertEquals(ExitCodes.BAD_INPUT, run("synth", "--stacks-dir=" + root.resolve("none")));
+    assertTrue(text(err).contains("error: no stack files in " + root.resolve("none")), text(err));
+  }
+
+  @Test
   void failsOnAMalformedStackAndWritesNothing() throws IOException {
     Files.writeString(root.resolve("stacks/good.yaml"), TestStacks.cluster(1, 1, ""));
     Files.writeString(root.resolve("stacks/bad.yaml"), TestStacks.cluster(1, 1, "  tensor_parallel_size: 9\n"));

@@ -1,0 +1,170 @@
+package dev.vllmraycluster.cli;
+
+import dev.vllmraycluster.node.ProjectLayout;
+import dev.vllmraycluster.preflight.Report;
+import dev.vllmraycluster.preflight.ReportRenderer;
+import dev.vllmraycluster.preflight.ShellFactory;
+import dev.vllmraycluster.spec.ClusterSpec;
+import dev.vllmraycluster.spec.StackLoader.Loaded;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * What preflight and verify share: one stack (a file, or a name under stacks/), the checks run on
+ * every node at once over SSH, the report as a table or {@code --json}, failures of named checks
+ * turned into warnings by {@code --ignore}, and also as a JSON file with {@code --report-file}; exit
+ * 1 when a check failed, 2 on bad input, 3 when the report file cannot be written.
+ */
+abstract class CheckCommand implements Callable<Integer> {
+  protected final Io io;
+
+  @Parameters(
+      index = "0",
+      paramLabel = "STACK",
+      description = "The stack: a file (stacks/NAME.yaml, or any path) or the NAME of stacks/NAME.yaml.")
+  String stack;
+
+  @Option(names = "--json", description = "Print the report as JSON (for CI) instead of a table.")
+  boolean json;
+
+  @Option(
+      names = "--ignore",
+      split = ",",
+      paramLabel = "CHECK",
+      description = "Report these checks' failures as warnings: comma-separated or repeated, all for every"
+          + " check (the checks are listed below).")
+  List<String> ignore = new ArrayList<>();
+
+  @Option(
+      names = "--connect-timeout",
+      paramLabel = "SECONDS",
+      defaultValue = "10",
+      description = "How long to wait for each node's SSH server (default: ${DEFAULT-VALUE}).")
+  int connectTimeoutSeconds;
+
+  @Option(
+      names = "--report-file",
+      paramLabel = "FILE",
+      description = "Also write the JSON report to FILE, whatever the output format (for CI and tests); an"
+          + " empty FILE writes none.")
+  String reportFile;
+
+  @Spec CommandSpec command;
+
+  CheckCommand(Io io) {
+    this.io = io;
+  }
+
+  /** The names of this command's checks, in order. */
+  abstract List<String> checkNames();
+
+  /** What this command says before the checks run, e.g. {@code preflight sandbox: checking ...}. */
+  abstract String announce(ClusterSpec spec);
+
+  /** Runs the checks on every node. */
+  abstract Report check(ClusterSpec spec, ShellFactory shells);
+
+  @Override
+  public Integer call() {
+    Set<String> ignored = ignored();
+    Duration timeout = connectTimeout();
+    Map<String, Loaded> stacks = Stacks.loadAll(ProjectLayout.current().root(), List.of(stackFile()), io.err());
+    if (stacks == null) {
+      return ExitCodes.BAD_INPUT;
+    }
+    ClusterSpec spec = stacks.values().iterator().next().spec();
+    String announcement = announce(spec);
+    if (!json) {
+      io.out().println(announcement);
+      io.out().flush();
+    }
+    Report report = check(spec, ShellFactory.ssh(timeout)).ignoring(ignored);
+    String jsonReport = ReportRenderer.json(report);
+    io.out().print(json ? jsonReport : ReportRenderer.table(report));
+    if (!writeReport(jsonReport)) {
+      return ExitCodes.UNEXPECTED_STATE;
+    }
+    return report.failed() ? ExitCodes.FAILED : ExitCodes.OK;
+  }
+
+  /**
+   * Writes the JSON report to {@code --report-file} when one was given (the outcome as a file
+   * rather than as lines in someone else's log), replacing the file at once. False, with the
+   * reason printed, when it cannot be written.
+   */
+  private boolean writeReport(String jsonReport) {
+    if (reportFile == null || reportFile.isBlank()) {
+      return true;
+    }
+    Path target = Path.of(reportFile.strip());
+    try {
+      Path parent = target.toAbsolutePath().getParent();
+      Files.createDirectories(parent);
+      Path tmp = Files.createTempFile(parent, ".report", ".json");
+      Files.writeString(tmp, jsonReport);
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      return true;
+    } catch (IOException e) {
+      io.err().println("error: cannot write the report to " + target + ": " + e.getMessage());
+      return false;
+    }
+  }
+
+  /** The stack file STACK names; bad input when there is none. */
+  private Path stackFile() {
+    Path file = Path.of(stack);
+    if (!stack.contains("/") && !stack.endsWith(".yaml") && !Files.isRegularFile(file)) {
+      file = ProjectLayout.current().root().resolve("stacks").resolve(stack + ".yaml");
+    }
+    if (!Files.isRegularFile(file)) {
+      throw badInput("no stack file " + file + "; STACK is a stack file or the NAME of stacks/NAME.yaml");
+    }
+    return file;
+  }
+
+  private Duration connectTimeout() {
+    if (connectTimeoutSeconds < 1) {
+      throw badInput("--connect-timeout: " + connectTimeoutSeconds + " is not a timeout; give whole seconds, at"
+          + " least 1, e.g. --connect-timeout=10");
+    }
+    return Duration.ofSeconds(connectTimeoutSeconds);
+  }
+
+  /**
+   * The checks named in {@code --ignore}; empty names are skipped, so {@code --ignore=} (what
+   * {@code local_checks} passes when nothing is ignored) ignores nothing.
+   */
+  private Set<String> ignored() {
+    Set<String> names = new LinkedHashSet<>();
+    for (String name : ignore) {
+      String n = name.strip();
+      if (n.isEmpty()) {
+        continue;
+      }
+      if (!n.equals("all") && !checkNames().contains(n)) {
+        throw badInput("--ignore: unknown check '" + n + "'; the checks are: " + String.join(", ", checkNames())
+            + " (or all)");
+      }
+      names.add(n);
+    }
+    return names;
+  }
+
+  private ParameterException badInput(String message) {
+    return new ParameterException(command.commandLine(), message);
+  }
+}
