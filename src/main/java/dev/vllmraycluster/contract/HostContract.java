@@ -158,23 +158,39 @@ public final class HostContract {
   /** A vLLM flag this tool renders itself, and what to set instead. */
   public record VllmFlag(String flag, String fix) {}
 
+  /** The vLLM flags the constructs render from typed fields ({@code VllmService.args}). */
+  public static final class VllmFlags {
+    private VllmFlags() {}
+
+    public static final String MODEL = "--model";
+    public static final String SERVED_MODEL_NAME = "--served-model-name";
+    public static final String HOST = "--host";
+    public static final String PORT = "--port";
+    public static final String TENSOR_PARALLEL_SIZE = "--tensor-parallel-size";
+    public static final String PIPELINE_PARALLEL_SIZE = "--pipeline-parallel-size";
+    public static final String DISTRIBUTED_EXECUTOR_BACKEND = "--distributed-executor-backend";
+    public static final String GPU_MEMORY_UTILIZATION = "--gpu-memory-utilization";
+    public static final String MAX_MODEL_LEN = "--max-model-len";
+    public static final String DTYPE = "--dtype";
+  }
+
   /**
    * Flags the constructs render from typed fields (or must never be given: the API key, which
    * would land in argv, the plan and the state; a config file, which could set any of them).
    */
   public static final List<VllmFlag> MANAGED_VLLM_FLAGS = List.of(
-      new VllmFlag("--model", "set model (and storage.mount_path) instead"),
-      new VllmFlag("--served-model-name", "set model.served_model_name instead"),
-      new VllmFlag("--host", "set vllm.host instead"),
-      new VllmFlag("--port", "set vllm.port instead"),
-      new VllmFlag("--tensor-parallel-size", "set vllm.tensor_parallel_size instead"),
+      new VllmFlag(VllmFlags.MODEL, "set model (and storage.mount_path) instead"),
+      new VllmFlag(VllmFlags.SERVED_MODEL_NAME, "set model.served_model_name instead"),
+      new VllmFlag(VllmFlags.HOST, "set vllm.host instead"),
+      new VllmFlag(VllmFlags.PORT, "set vllm.port instead"),
+      new VllmFlag(VllmFlags.TENSOR_PARALLEL_SIZE, "set vllm.tensor_parallel_size instead"),
       new VllmFlag("-tp", "set vllm.tensor_parallel_size instead"),
-      new VllmFlag("--pipeline-parallel-size", "set vllm.pipeline_parallel_size instead"),
+      new VllmFlag(VllmFlags.PIPELINE_PARALLEL_SIZE, "set vllm.pipeline_parallel_size instead"),
       new VllmFlag("-pp", "set vllm.pipeline_parallel_size instead"),
-      new VllmFlag("--distributed-executor-backend", "remove it: this tool always runs vLLM on the Ray cluster (ray)"),
-      new VllmFlag("--gpu-memory-utilization", "set vllm.gpu_memory_utilization instead"),
-      new VllmFlag("--max-model-len", "set vllm.max_model_len instead"),
-      new VllmFlag("--dtype", "set vllm.dtype instead"),
+      new VllmFlag(VllmFlags.DISTRIBUTED_EXECUTOR_BACKEND, "remove it: this tool always runs vLLM on the Ray cluster (ray)"),
+      new VllmFlag(VllmFlags.GPU_MEMORY_UTILIZATION, "set vllm.gpu_memory_utilization instead"),
+      new VllmFlag(VllmFlags.MAX_MODEL_LEN, "set vllm.max_model_len instead"),
+      new VllmFlag(VllmFlags.DTYPE, "set vllm.dtype instead"),
       new VllmFlag("--api-key", "never pass the API key as an argument: it is read from vllm.api_key_env into a root-only file"),
       new VllmFlag("--config", "remove it: a config file could set any flag this tool manages (and the API key); give the flags in extra_args"));
 

@@ -1,6 +1,7 @@
 package dev.vllmraycluster.review;
 
 import dev.vllmraycluster.contract.HostContract.Env;
+import dev.vllmraycluster.contract.HostContract.VllmFlags;
 import dev.vllmraycluster.review.Plan.Action;
 import dev.vllmraycluster.review.Plan.Part;
 import dev.vllmraycluster.review.Plan.Step;
@@ -280,7 +281,7 @@ final class PlanFacts {
     if (vllm.isEmpty() || fw.isEmpty()) {
       return null;
     }
-    String host = vllm.get().arg("--host").orElse("0.0.0.0");
+    String host = vllm.get().arg(VllmFlags.HOST).orElse("0.0.0.0");
     if (host.startsWith("127.")) {
       return "bound to " + code(host) + ": this host only";
     }
@@ -350,8 +351,8 @@ final class PlanFacts {
       gpus.put(ray.node(), number(ray.arg("--num-gpus").orElse("0")));
     }
     return new Parallelism(
-        number(vllm.get().arg("--tensor-parallel-size").orElse("1")),
-        number(vllm.get().arg("--pipeline-parallel-size").orElse("1")),
+        number(vllm.get().arg(VllmFlags.TENSOR_PARALLEL_SIZE).orElse("1")),
+        number(vllm.get().arg(VllmFlags.PIPELINE_PARALLEL_SIZE).orElse("1")),
         gpus,
         vllm.get().config(Env.INTERCONNECT).orElse(null));
   }

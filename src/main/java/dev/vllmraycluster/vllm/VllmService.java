@@ -3,6 +3,7 @@ package dev.vllmraycluster.vllm;
 import com.hashicorp.cdktf.ITerraformDependable;
 import dev.vllmraycluster.contract.HostContract;
 import dev.vllmraycluster.contract.HostContract.Component;
+import dev.vllmraycluster.contract.HostContract.VllmFlags;
 import dev.vllmraycluster.node.Env;
 import dev.vllmraycluster.node.GpuNode;
 import dev.vllmraycluster.node.HostStep;
@@ -40,28 +41,28 @@ public class VllmService extends HostStep {
   public static List<String> args(ClusterSpec cluster) {
     VllmSpec v = cluster.vllm();
     List<String> args = new ArrayList<>();
-    args.add("--model");
+    args.add(VllmFlags.MODEL);
     args.add(cluster.storage().modelPath(cluster.model()));
-    args.add("--served-model-name");
+    args.add(VllmFlags.SERVED_MODEL_NAME);
     args.add(cluster.model().servedModelName());
-    args.add("--host");
+    args.add(VllmFlags.HOST);
     args.add(v.host());
-    args.add("--port");
+    args.add(VllmFlags.PORT);
     args.add(String.valueOf(v.port()));
-    args.add("--tensor-parallel-size");
+    args.add(VllmFlags.TENSOR_PARALLEL_SIZE);
     args.add(String.valueOf(v.tensorParallelSize()));
-    args.add("--pipeline-parallel-size");
+    args.add(VllmFlags.PIPELINE_PARALLEL_SIZE);
     args.add(String.valueOf(v.pipelineParallelSize()));
-    args.add("--distributed-executor-backend");
+    args.add(VllmFlags.DISTRIBUTED_EXECUTOR_BACKEND);
     args.add("ray");
-    args.add("--gpu-memory-utilization");
+    args.add(VllmFlags.GPU_MEMORY_UTILIZATION);
     args.add(String.valueOf(v.gpuMemoryUtilization()));
     if (v.maxModelLen() != null) {
-      args.add("--max-model-len");
+      args.add(VllmFlags.MAX_MODEL_LEN);
       args.add(String.valueOf(v.maxModelLen()));
     }
     if (v.dtype() != null) {
-      args.add("--dtype");
+      args.add(VllmFlags.DTYPE);
       args.add(v.dtype());
     }
     args.addAll(v.extraArgs());
