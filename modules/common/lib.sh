@@ -122,6 +122,28 @@ uninstall_component() {
   rmdir "$VRC_SECRETS" "$VRC_ETC" "$VRC_MODULES" "$VRC_OPT" 2>/dev/null || true
 }
 
+# claim_step ID: records the OpenTofu resource (its id) that last applied this component here.
+# A replacement created before the old resource is destroyed claims the component first, and the
+# old one's remove.sh then sees it was superseded. No-op without an id.
+claim_step() {
+  [[ -n "${1:-}" ]] || return 0
+  [[ "$1" =~ ^[A-Za-z0-9-]+$ ]] || die "resource id '$1' is not an id"
+  install -d -m 0755 "$VRC_STATE"
+  echo "$1" >"$VRC_STATE/$COMPONENT.owner"
+}
+
+step_owner() { cat "$VRC_STATE/$COMPONENT.owner" 2>/dev/null || true; }
+
+# superseded ID: true when another resource than ID has claimed this component since.
+superseded() {
+  local owner
+  [[ -n "${1:-}" ]] || return 1
+  owner="$(step_owner)"
+  [[ -n "$owner" && "$owner" != "$1" ]]
+}
+
+release_step() { rm -f "$VRC_STATE/$COMPONENT.owner"; }
+
 detect_os_family() {
   case "${OS_FAMILY:-auto}" in
     apt | dnf) echo "$OS_FAMILY" ;;

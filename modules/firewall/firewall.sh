@@ -6,7 +6,11 @@
 # in each tool's own terms: every address in CLUSTER_ADDRESSES reaches everything; the API port
 # only from API_ALLOWED_NETWORKS, the dashboard port only from DASHBOARD_ALLOWED_NETWORKS (both
 # also from the cluster and loopback); every port in PROTECTED_TCP_PORTS (and the API and
-# dashboard ports) is dropped from anyone else, even when the host's own firewall opened it.
+# dashboard ports) and PROTECTED_UDP_PORTS is dropped from anyone else, even when the host's own
+# firewall opened it; and, whatever the port, every socket a process of our services'
+# SERVICE_SLICE (vrc.slice: Ray, vLLM and all they start) listens on, so that a port nobody
+# listed (an ephemeral one Ray or torch.distributed picked) is closed too (ownership, not a
+# list: nftables `socket cgroupv2`, in our own table, whichever backend holds the accepts).
 # Replies to this host's own connections and port 22 are never touched.
 #
 # Why auto prefers firewalld, then ufw, then nftables. Our nftables table and firewalld/ufw
@@ -21,7 +25,7 @@
 # go into our nftables table, and the log says so.
 
 readonly FW_ENV_VARS=(FIREWALL_BACKEND CLUSTER_ADDRESSES API_PORT API_ALLOWED_NETWORKS DASHBOARD_PORT
-  DASHBOARD_ALLOWED_NETWORKS PROTECTED_TCP_PORTS)
+  DASHBOARD_ALLOWED_NETWORKS PROTECTED_TCP_PORTS PROTECTED_UDP_PORTS SERVICE_SLICE)
 readonly FW_BACKENDS=(nftables firewalld ufw)
 # The backend apply used, for check and remove.
 readonly FW_BACKEND_RECORD="$VRC_STATE/firewall.backend"
@@ -50,17 +54,20 @@ split_family() {
 
 family() { sed -n "s/^$1 //p"; }
 
-# ports: the protected set, "N" or "LO-HI" per line, in order, without repeats; the API and
-# dashboard ports are always in it.
-ports() {
+# ports: the protected TCP set, "N" or "LO-HI" per line, in order, without repeats; the API and
+# dashboard ports are always in it. udp_ports: the same for PROTECTED_UDP_PORTS.
+ports() { port_list "$PROTECTED_TCP_PORTS $API_PORT $DASHBOARD_PORT" PROTECTED_TCP_PORTS; }
+udp_ports() { port_list "$PROTECTED_UDP_PORTS" PROTECTED_UDP_PORTS; }
+
+port_list() {
   local p lo hi words=()
-  read -ra words <<<"$PROTECTED_TCP_PORTS $API_PORT $DASHBOARD_PORT"
+  read -ra words <<<"$1"
   for p in "${words[@]}"; do
     lo="${p%-*}" hi="${p#*-}"
     check_port "$lo"
     check_port "$hi"
     ((lo <= hi)) || die "port range '$p' is reversed"
-    ((lo > 22 || hi < 22)) || die "PROTECTED_TCP_PORTS contains 22 ('$p'): SSH is never firewalled by this tool"
+    ((lo > 22 || hi < 22)) || die "$2 contains 22 ('$p'): SSH is never firewalled by this tool"
     echo "$p"
   done | awk '!seen[$0]++'
 }
@@ -71,6 +78,8 @@ fw_validate() {
   check_port "$DASHBOARD_PORT"
   split_family "$CLUSTER_ADDRESSES $API_ALLOWED_NETWORKS $DASHBOARD_ALLOWED_NETWORKS" >/dev/null
   ports >/dev/null
+  udp_ports >/dev/null
+  [[ "$SERVICE_SLICE" =~ ^[a-z][a-z0-9-]*\.slice$ ]] || die "SERVICE_SLICE '$SERVICE_SLICE' is not a slice unit name"
 }
 
 firewalld_running() { command -v firewall-cmd >/dev/null && firewall-cmd --state >/dev/null 2>&1; }

@@ -160,6 +160,7 @@ firewalld_check() {
     # shellcheck disable=SC2086
     fwd_rules_ok "$want" $mode || { err "firewalld policy $FWD_POLICY ${mode:-(runtime)} does not hold exactly our rules; re-run apply"; return 1; }
   done
+  nftables_check || return 1
   log "ok: firewalld policy $FWD_POLICY (runtime and permanent) holds our $(wc -l <<<"$want") rules"
 }
 

@@ -1,13 +1,61 @@
 # shellcheck shell=bash disable=SC2034
 # nftables backend: our own table inet vllm_ray_cluster, loaded atomically from
 # /etc/vllm-ray-cluster/firewall.nft and at boot by vrc-firewall.service. Also the drop half of
-# the ufw backend (ufw.sh says why).
+# the ufw and firewalld backends (ufw.sh says why).
+#
+# Ownership: our services run in SERVICE_SLICE (vrc.slice, a slice unit this module installs and
+# starts before it loads the table). `socket cgroupv2 level N "<slice>"` matches a packet whose
+# receiving socket belongs to a process of that slice (TCP and UDP, any port). nft resolves the
+# path to the slice's cgroup id when the table is loaded, so vrc-firewall.service is ordered after
+# the slice and restarts with it; the rule is written for every level 1..FW_MAX_LEVEL because the
+# kernel compares the ancestor at that level of the socket's cgroup, counted from the host's root,
+# which a container does not see (only the true level can match: ids are unique). A kernel or
+# cgroup layout without it (cgroup v1 only, kernel < 5.13) gets the ephemeral port range added to
+# the protected sets instead, with a warning.
 
 readonly FW_UNIT=vrc-firewall.service
 readonly FW_TABLE='inet vllm_ray_cluster'
 readonly FW_FILE="$VRC_ETC/firewall.nft"
 # `nft list table` as loaded by apply, compared by check.
 readonly FW_RECORD="$VRC_STATE/firewall.loaded"
+readonly FW_SLICE_UNIT_DIR=/etc/systemd/system
+readonly FW_MAX_LEVEL=10
+
+# fw_slice_path: the slice's cgroup v2 directory relative to /sys/fs/cgroup (where nft looks), or
+# nothing when this host has no cgroup v2 hierarchy.
+fw_slice_path() {
+  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+    echo "$SERVICE_SLICE"
+  elif [[ -f /sys/fs/cgroup/unified/cgroup.controllers ]]; then
+    echo "unified/$SERVICE_SLICE"
+  fi
+}
+
+# fw_slice_ensure: the slice unit installed and started, so that its cgroup exists.
+fw_slice_ensure() {
+  local unit
+  unit="$(mktemp)"
+  cat >"$unit" <<UNIT
+# Installed by vllm-ray-cluster (modules/firewall): Ray, vLLM and everything they start run here,
+# and the firewall closes every socket of this slice to anyone outside the cluster.
+[Unit]
+Description=vllm-ray-cluster services (Ray, vLLM)
+Before=slices.target
+UNIT
+  if ! cmp -s "$unit" "$FW_SLICE_UNIT_DIR/$SERVICE_SLICE"; then
+    install -m 0644 -o root -g root "$unit" "$FW_SLICE_UNIT_DIR/$SERVICE_SLICE"
+    systemctl daemon-reload
+  fi
+  rm -f "$unit"
+  systemctl start "$SERVICE_SLICE"
+}
+
+# fw_ephemeral_range: the kernel's local port range, as LO-HI.
+fw_ephemeral_range() {
+  local lo hi
+  read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+  echo "$lo-$hi"
+}
 
 fw_table_listing() { nft list table "$FW_TABLE" 2>/dev/null; }
 
@@ -23,14 +71,22 @@ set_def() {
   printf '\t}\n'
 }
 
+# render_ruleset [OWNED_PATH]: the table; with OWNED_PATH, the ownership rules for that cgroup
+# path, else the ephemeral range joins the protected sets.
 render_ruleset() {
-  local cluster api dash protected c4 c6 a4 a6 d4 d6
+  local owned="${1:-}" cluster api dash protected udp c4 c6 a4 a6 d4 d6 level
   # Command substitutions (not <(...)) so that a die inside stops the script.
   cluster="$(split_family "$CLUSTER_ADDRESSES")"
   api="$(split_family "$API_ALLOWED_NETWORKS")"
   dash="$(split_family "$DASHBOARD_ALLOWED_NETWORKS")"
   protected="$(ports)"
-  mapfile -t protected <<<"$protected"
+  udp="$(udp_ports)"
+  if [[ -z "$owned" ]]; then
+    protected+=$'\n'"$(fw_ephemeral_range)"
+    udp+=$'\n'"$(fw_ephemeral_range)"
+  fi
+  mapfile -t protected < <(grep . <<<"$protected" || true)
+  mapfile -t udp < <(grep . <<<"$udp" || true)
   mapfile -t c4 < <(family 4 <<<"$cluster")
   mapfile -t c6 < <(family 6 <<<"$cluster")
   mapfile -t a4 < <(family 4 <<<"$api")
@@ -53,6 +109,7 @@ HEAD
   set_def dashboard_clients_v4 ipv4_addr "${d4[@]}"
   set_def dashboard_clients_v6 ipv6_addr "${d6[@]}"
   set_def protected_tcp inet_service "${protected[@]}"
+  set_def protected_udp inet_service "${udp[@]}"
   cat <<RULES
 	chain input {
 		type filter hook input priority -10; policy accept;
@@ -65,18 +122,45 @@ HEAD
 		tcp dport $DASHBOARD_PORT ip saddr @dashboard_clients_v4 accept
 		tcp dport $DASHBOARD_PORT ip6 saddr @dashboard_clients_v6 accept
 		tcp dport @protected_tcp drop
-	}
-}
+		udp dport @protected_udp drop
 RULES
+  if [[ -n "$owned" ]]; then
+    for ((level = 1; level <= FW_MAX_LEVEL; level++)); do
+      printf '\t\tsocket cgroupv2 level %d "%s" drop\n' "$level" "$owned"
+    done
+  fi
+  printf '\t}\n}\n'
+}
+
+# fw_render_checked FILE: the ruleset into FILE, with the ownership rules when this kernel and
+# cgroup layout take them (checked with nft -c), else the ranges; sets FW_OWNERSHIP to the cgroup
+# path used, or empty.
+fw_render_checked() {
+  local file="$1" path err
+  FW_OWNERSHIP=""
+  path="$(fw_slice_path)"
+  if [[ -n "$path" && -d "/sys/fs/cgroup/$path" ]]; then
+    render_ruleset "$path" >"$file"
+    if err="$(nft -c -f "$file" 2>&1)"; then
+      FW_OWNERSHIP="$path"
+      return 0
+    fi
+    warn "nft refused the ownership rules (socket cgroupv2 needs Linux 5.13+): $(tail -n 2 <<<"$err" | tr '\n' ' ')"
+  else
+    warn "no cgroup v2 hierarchy for $SERVICE_SLICE on this host (cgroup v1 only)"
+  fi
+  warn "falling back to ports: the ephemeral range $(fw_ephemeral_range) is closed to outsiders (TCP and UDP) instead of every socket of $SERVICE_SLICE"
+  render_ruleset "" >"$file"
+  nft -c -f "$file" || die "nft rejected the generated ruleset (above); nothing was changed"
 }
 
 # nftables_apply: load the table (only when it differs from what is loaded) and install the unit.
 nftables_apply() {
   local rules unit
   rules="$(mktemp)" unit="$(mktemp)"
-  render_ruleset >"$rules"
-  nft -c -f "$rules" || die "nft rejected the generated ruleset (above); nothing was changed"
-  render "$HERE/vrc-firewall.service.in" "$unit" NFT="$(command -v nft)"
+  fw_slice_ensure
+  fw_render_checked "$rules"
+  render "$HERE/vrc-firewall.service.in" "$unit" NFT="$(command -v nft)" SLICE="$SERVICE_SLICE"
   if cmp -s "$rules" "$FW_FILE" && [[ -f "$FW_RECORD" && "$(fw_table_listing)" == "$(<"$FW_RECORD")" ]]; then
     log "table $FW_TABLE already loaded from an identical $FW_FILE"
   else
@@ -84,7 +168,10 @@ nftables_apply() {
     nft -f "$FW_FILE" || die "nft -f $FW_FILE failed"
     install -d -m 0755 "$VRC_STATE"
     fw_table_listing >"$FW_RECORD"
-    log "loaded table $FW_TABLE from $FW_FILE"
+    log "loaded table $FW_TABLE from $FW_FILE (atomically: the old rules stay until the new ones are in)"
+  fi
+  if [[ -n "$FW_OWNERSHIP" ]]; then
+    log "every socket of $SERVICE_SLICE is closed to outsiders (socket cgroupv2 \"$FW_OWNERSHIP\")"
   fi
   unit_install "$unit" "$FW_UNIT"
   rm -f "$rules" "$unit"
@@ -98,13 +185,14 @@ nftables_check() {
   systemctl is-enabled --quiet "$FW_UNIT" || { err "$FW_UNIT is not enabled"; return 1; }
   listing="$(fw_table_listing)" || { err "nftables table $FW_TABLE is missing"; return 1; }
   if [[ ! -f "$FW_RECORD" || "$listing" != "$(<"$FW_RECORD")" ]]; then
-    err "nftables table $FW_TABLE differs from what apply loaded ($FW_RECORD); re-run apply or systemctl restart $FW_UNIT"
+    err "nftables table $FW_TABLE differs from what apply loaded ($FW_RECORD; a cgroup shown as a number means $SERVICE_SLICE was re-created since); re-run apply or systemctl restart $FW_UNIT"
     return 1
   fi
   log "ok: $FW_UNIT active, table $FW_TABLE as loaded"
 }
 
-# nftables_remove: the unit, the table and our files; a no-op when none is there.
+# nftables_remove: the unit, the table, the slice (our services are gone by now) and our files;
+# a no-op when none is there.
 nftables_remove() {
   unit_remove "$FW_UNIT"
   if command -v nft >/dev/null && fw_table_listing >/dev/null; then
@@ -112,4 +200,10 @@ nftables_remove() {
     log "deleted table $FW_TABLE"
   fi
   rm -f "$FW_FILE" "$FW_RECORD"
+  if [[ -f "$FW_SLICE_UNIT_DIR/${SERVICE_SLICE:-vrc.slice}" ]]; then
+    systemctl stop "${SERVICE_SLICE:-vrc.slice}" 2>/dev/null || true
+    rm -f "$FW_SLICE_UNIT_DIR/${SERVICE_SLICE:-vrc.slice}"
+    systemctl daemon-reload
+    log "removed ${SERVICE_SLICE:-vrc.slice}"
+  fi
 }

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # firewall remove: our rules out of every backend (whichever apply used, and any left from an
 # earlier choice), then our unit and files. Each part is a no-op when it finds nothing of ours.
+# Not when a newer firewall step has claimed the host since (a replacement, created before this
+# one is destroyed): then the rules are that step's and stay.
+# Usage: remove.sh [<resource id>]
 set -euo pipefail
 
 readonly COMPONENT=firewall
@@ -20,10 +23,15 @@ source "$HERE/ufw.sh"
 main() {
   set_phase remove
   require_root
+  if superseded "${1:-}"; then
+    log "superseded by the firewall step $(step_owner) created in its place: its rules stay"
+    return 0
+  fi
   [[ ! -f "$VRC_ETC/$COMPONENT.env" ]] || load_env "$VRC_ETC/$COMPONENT.env"
   firewalld_remove
   ufw_remove
   rm -f "$FW_BACKEND_RECORD"
+  release_step
   uninstall_component "$COMPONENT"
   rmdir "$VRC_STATE" 2>/dev/null || true
   log "removed"

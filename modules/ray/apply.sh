@@ -38,7 +38,8 @@ main() {
   ensure_temp_dir
   unit="$(ray_unit)"
   tmp="$(mktemp)"
-  render "$HERE/vrc-ray.service.in" "$tmp" ROLE="$VRC_ROLE" SERVICE_USER="$SERVICE_USER"
+  render "$HERE/vrc-ray.service.in" "$tmp" ROLE="$VRC_ROLE" SERVICE_USER="$SERVICE_USER" \
+    SLICE="$SERVICE_SLICE" FIREWALL_UNIT="$FIREWALL_UNIT"
   unit_install "$tmp" "$unit"
   rm -f "$tmp"
   unit_restart_if_needed "$unit"

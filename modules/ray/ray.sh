@@ -2,7 +2,7 @@
 # Helpers shared by ray's apply.sh, check.sh and remove.sh.
 
 readonly RAY_ENV_VARS=(VENV_PATH SERVICE_USER RAY_TEMP_DIR NODE_IP HEAD_ADDRESS NETWORK_INTERFACE
-  READINESS_TIMEOUT_SECONDS)
+  READINESS_TIMEOUT_SECONDS SERVICE_SLICE FIREWALL_UNIT)
 
 # Exit 0 when a node with IP argv[2] is ALIVE in the GCS at argv[1]. Ray's CLI has no dashboard-free
 # way to list node IPs (`ray list nodes` needs the dashboard, `ray status` shows node ids only);

@@ -32,7 +32,8 @@ main() {
     warn "no API key (vllm.require_api_key: false): /v1 answers anyone the firewall lets through"
   fi
   tmp="$(mktemp)"
-  render "$HERE/vrc-vllm.service.in" "$tmp" SERVICE_USER="$SERVICE_USER" RAY_UNIT="vrc-ray-$VRC_ROLE.service"
+  render "$HERE/vrc-vllm.service.in" "$tmp" SERVICE_USER="$SERVICE_USER" RAY_UNIT="vrc-ray-$VRC_ROLE.service" \
+    SLICE="$SERVICE_SLICE" FIREWALL_UNIT="$FIREWALL_UNIT"
   unit_install "$tmp" "$VLLM_UNIT"
   rm -f "$tmp"
   unit_restart_if_needed "$VLLM_UNIT"

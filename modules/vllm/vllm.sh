@@ -2,7 +2,7 @@
 # Helpers shared by vllm's apply.sh, check.sh and remove.sh.
 
 readonly VLLM_ENV_VARS=(VENV_PATH SERVICE_USER RAY_ADDRESS VLLM_HOST_IP NETWORK_INTERFACE API_PORT
-  READINESS_TIMEOUT_SECONDS)
+  READINESS_TIMEOUT_SECONDS SERVICE_SLICE FIREWALL_UNIT)
 readonly VLLM_UNIT=vrc-vllm.service
 readonly VLLM_SECRET=vllm.env
 

@@ -24,6 +24,8 @@ public final class HostContract {
   public static final String STATE_DIR = "/var/lib/vllm-ray-cluster";
   /** The system user Ray and vLLM run as. */
   public static final String SERVICE_USER = "vllm-ray";
+  /** The systemd slice our services run in; the firewall closes every socket of it to outsiders. */
+  public static final String SERVICE_SLICE = "vrc.slice";
 
   /** A part of the cluster on a node: its folder under {@code modules/} and its resource suffix. */
   public enum Component {
@@ -121,6 +123,9 @@ public final class HostContract {
     public static final String DASHBOARD_PORT = "DASHBOARD_PORT";
     public static final String DASHBOARD_ALLOWED_NETWORKS = "DASHBOARD_ALLOWED_NETWORKS";
     public static final String PROTECTED_TCP_PORTS = "PROTECTED_TCP_PORTS";
+    public static final String PROTECTED_UDP_PORTS = "PROTECTED_UDP_PORTS";
+    public static final String SERVICE_SLICE = "SERVICE_SLICE";
+    public static final String FIREWALL_UNIT = "FIREWALL_UNIT";
     // model-store
     public static final String STORAGE_MODE = "STORAGE_MODE";
     public static final String STORE_ROLE = "STORE_ROLE";
@@ -145,12 +150,15 @@ public final class HostContract {
     public static final String READINESS_TIMEOUT_SECONDS = "READINESS_TIMEOUT_SECONDS";
     public static final String EXPECTED_GPUS = "EXPECTED_GPUS";
     public static final String RAY_AUTH_MODE = "RAY_AUTH_MODE";
+    public static final String AUTOSCALER_METRIC_PORT = "AUTOSCALER_METRIC_PORT";
+    public static final String DASHBOARD_METRIC_PORT = "DASHBOARD_METRIC_PORT";
     // vllm
     public static final String RAY_ADDRESS = "RAY_ADDRESS";
     public static final String VLLM_HOST_IP = "VLLM_HOST_IP";
     public static final String SERVED_MODEL_NAME = "SERVED_MODEL_NAME";
     public static final String REQUIRE_API_KEY = "REQUIRE_API_KEY";
     public static final String INTERCONNECT = "INTERCONNECT";
+    public static final String VLLM_PORT = "VLLM_PORT";
   }
 
   // ------------------------------------------------------------------ vLLM flags

@@ -12,7 +12,8 @@ import java.util.List;
  * Who may reach which port of a node: the single source the firewall rules, the outputs and the
  * README's security model are derived from. Cluster nodes reach every port of each other;
  * everyone else reaches only what a {@link Service} allows ({@code allowedFrom}), and nothing of
- * the others.
+ * the others. The list is what can be pinned and named; on top of it the firewall closes every
+ * socket of our services' slice, whatever its port ({@link Firewall#SERVICE_SLICE}).
  */
 public final class Exposure {
   /** One listening service and the networks outside the cluster allowed to reach it. */
@@ -21,6 +22,13 @@ public final class Exposure {
       allowedFrom = List.copyOf(allowedFrom);
     }
   }
+
+  /** Ray's autoscaler and dashboard metrics ports (its env AUTOSCALER_METRIC_PORT, DASHBOARD_METRIC_PORT). */
+  public static final int RAY_AUTOSCALER_METRIC_PORT = 44217;
+  public static final int RAY_DASHBOARD_METRIC_PORT = 44227;
+  /** vLLM's internal sockets start at VLLM_PORT and count up from it. */
+  public static final int VLLM_INTERNAL_PORT = 20100;
+  public static final int VLLM_INTERNAL_PORTS = 100;
 
   private Exposure() {}
 
@@ -39,9 +47,20 @@ public final class Exposure {
               spec.network().dashboardAllowedNetworks()));
       services.add(new Service("Ray GCS", Port.tcp(ray.gcsPort()), List.of()));
       services.add(new Service("Ray client server", Port.tcp(ray.clientServerPort()), List.of()));
+      services.add(new Service("Ray autoscaler metrics", Port.tcp(RAY_AUTOSCALER_METRIC_PORT), List.of()));
+      if (ray.includeDashboard()) {
+        services.add(new Service("Ray dashboard metrics", Port.tcp(RAY_DASHBOARD_METRIC_PORT), List.of()));
+      }
+      services.add(
+          new Service(
+              "vLLM internal sockets (VLLM_PORT and up)",
+              Port.tcpRange(VLLM_INTERNAL_PORT, VLLM_INTERNAL_PORT + VLLM_INTERNAL_PORTS - 1),
+              List.of()));
       if (spec.storage().mode() == StorageMode.HEAD_NFS) {
         services.add(new Service("NFS", Port.tcp(2049), List.of()));
+        services.add(new Service("NFS (UDP)", Port.udp(2049), List.of()));
         services.add(new Service("rpcbind", Port.tcp(111), List.of()));
+        services.add(new Service("rpcbind (UDP)", Port.udp(111), List.of()));
       }
     }
     services.add(new Service("Ray dashboard agent", Port.tcp(ray.dashboardAgentPort()), List.of()));

@@ -1,5 +1,6 @@
 package dev.vllmraycluster.firewall;
 
+import dev.vllmraycluster.contract.HostContract;
 import dev.vllmraycluster.contract.HostContract.Component;
 import dev.vllmraycluster.contract.HostContract.Env;
 import dev.vllmraycluster.firewall.Exposure.Service;
@@ -17,12 +18,24 @@ import java.util.Locale;
  * plus our nftables table for the drops. SSH is never touched.
  */
 public class Firewall extends HostStep {
+  /** The slice our services run in; the firewall closes every socket of it to outsiders. */
+  public static final String SERVICE_SLICE = HostContract.SERVICE_SLICE;
+  /** The unit that loads our nftables table (every backend but none uses it for the drops). */
+  public static final String UNIT = HostContract.Units.FIREWALL + ".service";
+
   /**
    * @param node the node it protects (its scope)
    * @param id {@code firewall}: the resource is {@code <node>_firewall}
    */
   public Firewall(GpuNode node, String id, FirewallProps props) {
     super(node, id, props.layout(), props(node, props));
+    // A change of the rules (a client network, a node) must never leave the node without them.
+    createBeforeDestroy();
+  }
+
+  /** The unit Ray and vLLM require (they do not start without our rules), or "" for none. */
+  public static String requiredUnit(ClusterSpec cluster) {
+    return cluster.network().firewallBackend() == ClusterSpec.FirewallBackend.NONE ? "" : UNIT;
   }
 
   private static Props props(GpuNode node, FirewallProps p) {
@@ -38,7 +51,9 @@ public class Firewall extends HostStep {
             .put(Env.API_ALLOWED_NETWORKS, cluster.network().apiAllowedNetworks())
             .put(Env.DASHBOARD_PORT, cluster.ray().dashboardPort())
             .put(Env.DASHBOARD_ALLOWED_NETWORKS, cluster.network().dashboardAllowedNetworks())
-            .put(Env.PROTECTED_TCP_PORTS, services.stream().map(s -> s.port().toString()).toList())
+            .put(Env.PROTECTED_TCP_PORTS, services.stream().filter(s -> s.port().tcp()).map(s -> s.port().toString()).toList())
+            .put(Env.PROTECTED_UDP_PORTS, services.stream().filter(s -> !s.port().tcp()).map(s -> s.port().toString()).toList())
+            .put(Env.SERVICE_SLICE, SERVICE_SLICE)
             .build(),
         List.of(),
         p.after(),

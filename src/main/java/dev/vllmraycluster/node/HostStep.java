@@ -163,6 +163,16 @@ public abstract class HostStep extends Construct {
     return resource;
   }
 
+  /**
+   * A replacement of this step is created before the step it replaces is destroyed (OpenTofu's
+   * {@code create_before_destroy}): for a part that must never be absent, like the firewall. Its
+   * remove.sh must then leave alone what a newer step has claimed ({@code superseded} in
+   * common/lib.sh).
+   */
+  protected void createBeforeDestroy() {
+    resource.addOverride("lifecycle", Map.of("create_before_destroy", true));
+  }
+
   public String logicalId() {
     return logicalId;
   }
@@ -254,13 +264,15 @@ public abstract class HostStep extends Construct {
       file.put("destination", Shell.literal(stage + "/" + upload.stagePath()));
       list.add(Map.of("file", file));
     }
-    // 3. Apply, and remove the staging directory whatever happened (it may hold a secret).
+    // 3. Apply, and remove the staging directory whatever happened (it may hold a secret). The
+    //    resource's id lets a replacement created before its predecessor is destroyed claim the
+    //    component (claim_step in common/lib.sh), so that the old one's remove.sh leaves it be.
     String quotedStage = Shell.quote(stage);
     list.add(
         remoteExec(
             List.of(
                 "rc=0; " + asRoot + " " + Shell.quote(stage + "/" + component + "/apply.sh") + " " + quotedStage
-                    + " || rc=$?; rm -rf " + quotedStage + "; exit $rc")));
+                    + " ${self.id} || rc=$?; rm -rf " + quotedStage + "; exit $rc")));
     // 4. At destroy: the installed remove.sh, which reads its installed configuration.
     if (unpinned != null) {
       list.add(stopLocally(unpinned, true));
@@ -270,7 +282,7 @@ public abstract class HostStep extends Construct {
     destroy.put(
         "inline",
         List.of(
-            "if [ -f " + remove + " ]; then " + asRoot + " " + remove + "; else echo "
+            "if [ -f " + remove + " ]; then " + asRoot + " " + remove + " ${self.id}; else echo "
                 + Shell.quote("[" + node.name() + "/" + component + "/remove] not installed, nothing to remove") + "; fi"));
     destroy.put("when", "destroy");
     list.add(Map.of("remote-exec", destroy));

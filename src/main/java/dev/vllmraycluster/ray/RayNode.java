@@ -3,6 +3,8 @@ package dev.vllmraycluster.ray;
 import com.hashicorp.cdktf.ITerraformDependable;
 import dev.vllmraycluster.contract.HostContract;
 import dev.vllmraycluster.contract.HostContract.Component;
+import dev.vllmraycluster.firewall.Exposure;
+import dev.vllmraycluster.firewall.Firewall;
 import dev.vllmraycluster.node.Env;
 import dev.vllmraycluster.node.GpuNode;
 import dev.vllmraycluster.node.HostStep;
@@ -43,6 +45,11 @@ public abstract class RayNode extends HostStep {
             .put(HostContract.Env.READINESS_TIMEOUT_SECONDS, cluster.ray().readinessTimeoutSeconds())
             .put(HostContract.Env.EXPECTED_GPUS, node.gpus())
             .put(HostContract.Env.RAY_AUTH_MODE, cluster.ray().authToken() == null ? "disabled" : "token")
+            // Ray's own environment: ports it would otherwise pick itself, pinned so they are named.
+            .put(HostContract.Env.AUTOSCALER_METRIC_PORT, Exposure.RAY_AUTOSCALER_METRIC_PORT)
+            .put(HostContract.Env.DASHBOARD_METRIC_PORT, Exposure.RAY_DASHBOARD_METRIC_PORT)
+            .put(HostContract.Env.SERVICE_SLICE, Firewall.SERVICE_SLICE)
+            .put(HostContract.Env.FIREWALL_UNIT, Firewall.requiredUnit(cluster))
             .build(),
         args,
         concat(List.of(p.firewall().resource()), p.after()),

@@ -1,6 +1,7 @@
 package dev.vllmraycluster.spec;
 
 import dev.vllmraycluster.contract.HostContract;
+import dev.vllmraycluster.firewall.Exposure;
 import dev.vllmraycluster.spec.ClusterSpec.FirewallBackend;
 import dev.vllmraycluster.spec.ClusterSpec.Interconnect;
 import dev.vllmraycluster.spec.ClusterSpec.ModelSpec;
@@ -666,34 +667,28 @@ public final class SpecValidator {
     if (r.minWorkerPort() >= r.maxWorkerPort()) {
       problem("ray.min_worker_port", r.minWorkerPort() + " is not below ray.max_worker_port " + r.maxWorkerPort(), "e.g. 10002 and 19999");
     }
-    sshPortsOutsideProtected(spec, ports);
+    sshPortsOutsideProtected(spec);
     secretsDistinct(spec);
   }
 
-  /** An SSH port the firewall protects would lock the deployer out after the first apply. */
-  private void sshPortsOutsideProtected(ClusterSpec spec, Map<String, Integer> ports) {
-    RaySpec r = spec.ray();
+  /**
+   * An SSH port the firewall protects would lock the deployer out after the first apply. What it
+   * protects on a node is {@link Exposure#of}, the list the firewall itself is made from.
+   */
+  private void sshPortsOutsideProtected(ClusterSpec spec) {
     for (int i = 0; i < spec.nodes().size(); i++) {
       NodeSpec n = spec.nodes().get(i);
       int port = n.sshPort();
       String at = n.sshPort().equals(spec.ssh().port()) ? "ssh.port" : "nodes[" + i + "].ssh_port";
-      String clash = null;
-      for (Map.Entry<String, Integer> p : ports.entrySet()) {
-        if (p.getValue() == port) {
-          clash = p.getKey() + " (" + port + ")";
-        }
-      }
-      if (port >= r.minWorkerPort() && port <= r.maxWorkerPort()) {
-        clash = "the Ray worker port range " + r.minWorkerPort() + "-" + r.maxWorkerPort();
-      }
-      if (n.role() == Role.HEAD && spec.storage().mode() == StorageMode.HEAD_NFS && (port == 2049 || port == 111)) {
-        clash = "NFS on the head (" + port + ")";
-      }
-      if (clash != null) {
-        problem(at, "SSH port " + port + " of " + n.name() + " is " + clash + ", which the firewall closes to everyone outside the"
-            + " cluster: the deploy machine would lock itself out after the first apply", "move the clashing port, or SSH to another port");
-        if (at.equals("ssh.port")) {
-          return;
+      for (Exposure.Service service : Exposure.of(spec, n)) {
+        if (service.port().tcp() && port >= service.port().from() && port <= service.port().to()) {
+          problem(at, "SSH port " + port + " of " + n.name() + " is " + service.name() + " (" + service.port()
+              + "), which the firewall closes to everyone outside the cluster: the deploy machine would lock itself out"
+              + " after the first apply", "move the clashing port, or SSH to another port");
+          if (at.equals("ssh.port")) {
+            return;
+          }
+          break;
         }
       }
     }

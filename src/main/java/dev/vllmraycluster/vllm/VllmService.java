@@ -4,6 +4,8 @@ import com.hashicorp.cdktf.ITerraformDependable;
 import dev.vllmraycluster.contract.HostContract;
 import dev.vllmraycluster.contract.HostContract.Component;
 import dev.vllmraycluster.contract.HostContract.VllmFlags;
+import dev.vllmraycluster.firewall.Exposure;
+import dev.vllmraycluster.firewall.Firewall;
 import dev.vllmraycluster.node.Env;
 import dev.vllmraycluster.node.GpuNode;
 import dev.vllmraycluster.node.HostStep;
@@ -94,7 +96,12 @@ public class VllmService extends HostStep {
             .put(HostContract.Env.SERVED_MODEL_NAME, cluster.model().servedModelName())
             .put(HostContract.Env.REQUIRE_API_KEY, v.apiKey() != null)
             .put(HostContract.Env.RAY_AUTH_MODE, cluster.ray().authToken() == null ? "disabled" : "token")
-            .put(HostContract.Env.READINESS_TIMEOUT_SECONDS, v.readinessTimeoutSeconds());
+            .put(HostContract.Env.READINESS_TIMEOUT_SECONDS, v.readinessTimeoutSeconds())
+            // vLLM's internal sockets from a known base (a protected range), not wherever the
+            // kernel puts them.
+            .put(HostContract.Env.VLLM_PORT, Exposure.VLLM_INTERNAL_PORT)
+            .put(HostContract.Env.SERVICE_SLICE, Firewall.SERVICE_SLICE)
+            .put(HostContract.Env.FIREWALL_UNIT, Firewall.requiredUnit(cluster));
     // Informational (the scripts do not read it): what the TP group talks over, for plan reviews.
     // Only when declared, so that stacks without it keep their digests.
     if (cluster.network().interconnect() != null) {

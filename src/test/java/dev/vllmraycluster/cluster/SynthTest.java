@@ -174,8 +174,29 @@ class SynthTest {
     }
     if (!backend.equals("auto")) {
       JsonNode auto = TestStacks.synth(TestStacks.load(dir, "fw", TestStacks.cluster(1, 1, "")).spec());
-      assertEquals(Set.of("head_firewall", "worker1_firewall"), changedTriggers(auto, json));
+      // Without a firewall, Ray and vLLM no longer require vrc-firewall.service: they restart too.
+      Set<String> replaced = backend.equals("none")
+          ? Set.of("head_firewall", "worker1_firewall", "head_ray", "worker1_ray", "head_vllm")
+          : Set.of("head_firewall", "worker1_firewall");
+      assertEquals(replaced, changedTriggers(auto, json));
     }
+  }
+
+  @Test
+  void everyServiceRunsInTheSliceTheFirewallClosesAndRequiresIt() {
+    JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
+    assertEquals("vrc.slice", resource(json, "head_firewall").at("/input/config/SERVICE_SLICE").asText());
+    assertEquals("2049", resource(json, "head_firewall").at("/input/config/PROTECTED_UDP_PORTS").asText().split(" ")[0]);
+    for (String step : List.of("head_ray", "worker1_ray", "head_vllm")) {
+      assertEquals("vrc.slice", resource(json, step).at("/input/config/SERVICE_SLICE").asText(), step);
+      assertEquals("vrc-firewall.service", resource(json, step).at("/input/config/FIREWALL_UNIT").asText(), step);
+    }
+    assertEquals("20100", resource(json, "head_vllm").at("/input/config/VLLM_PORT").asText());
+    List<String> head = List.of(resource(json, "head_firewall").at("/input/config/PROTECTED_TCP_PORTS").asText().split(" "));
+    assertTrue(head.containsAll(List.of("44217", "44227", "20100-20199")), head.toString());
+    // A changed rule set never leaves a node without rules: the new step is created first.
+    assertTrue(resource(json, "head_firewall").at("/lifecycle/create_before_destroy").asBoolean());
+    assertTrue(resource(json, "head_firewall").get("provisioner").toString().contains("apply.sh /run/vrc-stage-root/head_firewall ${self.id}"));
   }
 
   @Test

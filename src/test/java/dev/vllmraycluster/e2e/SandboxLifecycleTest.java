@@ -142,6 +142,44 @@ class SandboxLifecycleTest {
     sandbox.onOk("head", "ss -ltnH | grep -q '127.0.0.1:8265'");
     sandbox.onOk("outsider", "timeout 5 bash -c '</dev/tcp/" + headIp + "/22'");
 
+    step("every port a process of our units listens on (from ss, not from a list) is closed to the outsider");
+    for (String host : sandbox.hosts()) {
+      String ip = sandbox.ip(host);
+      List<String[]> owned = ownedListeners(host);
+      assertFalse(owned.isEmpty(), host + ": no listener of vrc.slice found by ss");
+      List<String> tcp = owned.stream().filter(l -> l[0].equals("tcp")).map(l -> l[1]).distinct().toList();
+      List<String> udp = owned.stream().filter(l -> l[0].equals("udp")).map(l -> l[1]).distinct().toList();
+      System.out.println("[e2e] " + host + ": vrc.slice listens on tcp " + tcp + ", udp " + udp);
+      String probe = "for p in " + String.join(" ", tcp) + "; do timeout 2 bash -c \"</dev/tcp/" + ip
+          + "/$p\" 2>/dev/null; echo \"$p $?\"; done";
+      for (String line : Sandbox.lines(sandbox.onOk("outsider", probe))) {
+        String[] f = line.split(" ");
+        assertEquals("124", f[1], host + " tcp " + f[0] + " from the outsider must time out (dropped), got exit " + f[1]);
+      }
+      if (!udp.isEmpty()) {
+        assertUdpDropped(host, udp);
+      }
+    }
+
+    step("ownership, not a list: a listener of vrc.slice on ports nobody listed is closed to outsiders, TCP and UDP");
+    sandbox.onOk("head", "systemd-run --unit=e2e-probe --slice=vrc.slice python3 -c '" + PROBE_LISTENER + "'");
+    try {
+      Sandbox.waitFor("the probe listener", Duration.ofSeconds(20), () -> sandbox.on("head", "ss -ltnH | grep -q ':4444 '"),
+          r -> r.exitCode() == 0);
+      sandbox.onOk("worker1", "timeout 5 bash -c '</dev/tcp/" + headIp + "/4444' && echo cluster-udp >/dev/udp/" + headIp + "/4445");
+      Sandbox.Result tcpOutside = sandbox.on("outsider", "timeout 4 bash -c '</dev/tcp/" + headIp + "/4444'");
+      assertEquals(124, tcpOutside.exitCode(), "tcp 4444 from the outsider: " + tcpOutside.output());
+      sandbox.onOk("outsider", "for i in 1 2 3; do echo outsider-udp >/dev/udp/" + headIp + "/4445; sleep 0.2; done");
+      Sandbox.sleep(1000);
+      String seen = sandbox.onOk("head", "cat /run/e2e-probe.log");
+      assertContains(seen, "tcp " + sandbox.ip("worker1"), "the cluster node's TCP connection arrived");
+      assertContains(seen, "udp " + sandbox.ip("worker1") + " cluster-udp", "the cluster node's datagram arrived");
+      assertFalse(seen.contains("outsider"), "the outsider's datagrams reached the listener:\n" + seen);
+      assertFalse(seen.contains(sandbox.ip("outsider")), "the outsider reached the listener:\n" + seen);
+    } finally {
+      sandbox.on("head", "systemctl stop e2e-probe; rm -f /run/e2e-probe.log");
+    }
+
     step("no secret in cdktf.out, the state, processes, journals or staging directories");
     String files = onDeployMachine("cd " + sandbox.project + " && grep -rlF -e '" + apiKey + "' -e '" + rayToken + "' . 2>/dev/null || true");
     assertEquals("", files.strip(), "files holding a secret");
@@ -210,7 +248,7 @@ class SandboxLifecycleTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void aChangedHostKeyStopsTheNextDeployBeforeAnyCommandRuns() throws IOException {
     step("the head gets new host keys (as if someone else answered at its address)");
     sandbox.onOk("head", "mkdir -p /root/keep && cp -a /etc/ssh/ssh_host_*_key* /root/keep/ "
@@ -236,7 +274,7 @@ class SandboxLifecycleTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void destroyLeavesTheHostsCleanButKeepsTheModel() {
     step("cdktf destroy sandbox");
     cdktf("destroy", stack, "--auto-approve").ok("cdktf destroy");
@@ -253,7 +291,94 @@ class SandboxLifecycleTest {
     }
   }
 
+  @Test
+  @Order(5)
+  void changingTheClientNetworksNeverOpensAWindow() throws IOException {
+    String yaml = Files.readString(stackFile);
+    String extra = sandbox.net() + ".250/32";
+    String changed = yaml.replace("api_allowed_networks: [" + sandbox.bridgeIp() + "/32]",
+        "api_allowed_networks: [" + sandbox.bridgeIp() + "/32, " + extra + "]");
+    assertNotEquals(yaml, changed, "the sandbox stack lists its API clients");
+    Files.writeString(stackFile, changed);
+    String rayPid = mainPid("head", "vrc-ray-head");
+    step("the outsider knocks on 6379 every 0.1 s while the firewalls are replaced");
+    sandbox.onOk("outsider", "rm -f /run/knock.log; systemd-run --unit=e2e-knock bash -c 'while true; do "
+        + "if timeout 0.5 bash -c \"</dev/tcp/" + headIp + "/6379\" 2>/dev/null; then echo open; else echo shut; fi >>/run/knock.log; "
+        + "sleep 0.1; done'");
+    try {
+      int before = knocks(1);
+      cdktf("deploy", stack, "--auto-approve").ok("cdktf deploy (api_allowed_networks)");
+      int during = knocks(before + 1);
+      System.out.println("[e2e] " + before + " knocks before the deploy, " + during + " by its end");
+    } finally {
+      sandbox.on("outsider", "systemctl stop e2e-knock");
+    }
+    String knocks = sandbox.onOk("outsider", "sort /run/knock.log | uniq -c");
+    System.out.println("[e2e] knocks on 6379 around the deploy:\n" + knocks);
+    assertFalse(knocks.contains("open"), "6379 was reachable from the outsider during the change:\n" + knocks);
+    assertContains(sandbox.onOk("head", "nft list set inet vllm_ray_cluster api_clients_v4"), sandbox.net() + ".250",
+        "the new client network is in the rules");
+    assertEquals(rayPid, mainPid("head", "vrc-ray-head"), "Ray kept running");
+    sandbox.onOk("head", "systemctl is-active vrc-firewall && nft list table inet vllm_ray_cluster >/dev/null");
+  }
+
   // ------------------------------------------------------------------ helpers
+
+  /** Waits until the outsider's knock loop has logged at least {@code atLeast} attempts; their count. */
+  private int knocks(int atLeast) {
+    String out = Sandbox.waitFor(atLeast + " knocks", Duration.ofSeconds(30),
+        () -> sandbox.on("outsider", "wc -l </run/knock.log"),
+        r -> r.exitCode() == 0 && Integer.parseInt(r.output().strip()) >= atLeast);
+    return Integer.parseInt(out.strip());
+  }
+
+  /** A TCP (4444) and UDP (4445) listener that logs who reached it, run in vrc.slice by the test. */
+  static final String PROBE_LISTENER = String.join("\n",
+      "import socket, threading",
+      "log = lambda line: open(\"/run/e2e-probe.log\", \"a\").write(line + \"\\n\")",
+      "t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+      "t.bind((\"0.0.0.0\", 4444)); t.listen(8)",
+      "u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((\"0.0.0.0\", 4445))",
+      "def accept():",
+      "    while True:",
+      "        c, a = t.accept(); log(\"tcp \" + a[0]); c.close()",
+      "threading.Thread(target=accept, daemon=True).start()",
+      "while True:",
+      "    d, a = u.recvfrom(256); log(\"udp \" + a[0] + \" \" + d.decode().strip())");
+
+  /**
+   * Every socket a process of vrc.slice listens on, on an address other hosts can reach: {proto,
+   * port} pairs, read from {@code ss -tulnp} and each process's cgroup.
+   */
+  private List<String[]> ownedListeners(String host) {
+    String out = sandbox.onOk(host, "ss -Htulnp | while read -r proto state rq sq local peer procs; do "
+        + "case \"$local\" in 127.*|\\[::1\\]*) continue ;; esac; "
+        + "for pid in $(grep -o 'pid=[0-9]*' <<<\"$procs\" | cut -d= -f2 | sort -u); do "
+        + "grep -q 'vrc.slice' /proc/$pid/cgroup 2>/dev/null && { echo \"$proto ${local##*:}\"; break; }; done; done | sort -u");
+    List<String[]> owned = new java.util.ArrayList<>();
+    for (String line : Sandbox.lines(out)) {
+      owned.add(line.split(" "));
+    }
+    return owned;
+  }
+
+  /**
+   * Datagrams from the outsider to the UDP ports never get past our table: a counter in a table of
+   * the test's own, hooked after ours, sees none of them (and sees a cluster node's).
+   */
+  private void assertUdpDropped(String host, List<String> ports) {
+    String set = String.join(", ", ports);
+    sandbox.onOk(host, "nft -f - <<'EOF'\ntable inet e2e_after {\n chain input {\n  type filter hook input priority 10; policy accept;\n"
+        + "  udp dport { " + set + " } ip saddr " + sandbox.ip("outsider") + " counter\n }\n}\nEOF");
+    try {
+      sandbox.onOk("outsider", "for p in " + String.join(" ", ports) + "; do echo x >/dev/udp/" + sandbox.ip(host) + "/$p; done");
+      Sandbox.sleep(500);
+      String counted = sandbox.onOk(host, "nft list chain inet e2e_after input | grep -o 'packets [0-9]*'");
+      assertEquals("packets 0", counted.strip(), host + ": outsider datagrams to udp " + ports + " passed our table");
+    } finally {
+      sandbox.on(host, "nft delete table inet e2e_after");
+    }
+  }
 
   private Sandbox.Result cdktf(String... args) {
     return sandbox.cdktf(deployEnv, args);
