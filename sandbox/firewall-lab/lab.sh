@@ -21,8 +21,11 @@ readonly ROOTFS="${VRCFW_ROOTFS:-$PROJECT_ROOT/.sandbox/rootfs-bookworm}"
 readonly BRIDGE=vrcfw0 PREFIX=10.216.0 GUARD=vrcfw_guard
 readonly KEY="$STATE/id_ed25519" KNOWN="$STATE/known_hosts"
 readonly HOSTS=(nft:11 fwd:12 ufw:13 peer:50 out:200)
-readonly PROBED=(6379 8265 10001 12345 52365 9001 7777 22)
-readonly STAGE=/tmp/vrc-stage-root/firewall
+readonly PROBED=(6379 8265 10001 12345 52365 9001 4444 7777 22)
+# Listened on by lab-listen (outside our slice); 4444 by lab-owned, in vrc.slice like Ray and vLLM,
+# on a port no rule lists: only the ownership rule closes it.
+readonly LISTENED=(6379 8265 10001 12345 52365 9001 7777)
+readonly STAGE=/run/vrc-stage-root/firewall
 
 log() { printf '[fwlab] %s\n' "$*" >&2; }
 die() {
@@ -134,7 +137,7 @@ host_setup() {
   if [[ "$n" == out ]]; then
     lab_ssh "$n" 'systemd-run -q --unit=lab-listen /root/listen.py 7777'
   else
-    lab_ssh "$n" "systemd-run -q --unit=lab-listen /root/listen.py ${PROBED[*]:0:7}"
+    lab_ssh "$n" "systemd-run -q --unit=lab-listen /root/listen.py ${LISTENED[*]}"
   fi
 }
 
@@ -167,7 +170,9 @@ API_PORT='9001'
 API_ALLOWED_NETWORKS='$api'
 DASHBOARD_PORT='8265'
 DASHBOARD_ALLOWED_NETWORKS=''
-PROTECTED_TCP_PORTS='9001 8265 6379 10001 2049 111 52365 52366 6380 6381 6382 6383 10002-19999'"
+PROTECTED_TCP_PORTS='9001 8265 6379 10001 44217 44227 20100-20199 2049 111 52365 52366 6380 6381 6382 6383 10002-19999'
+PROTECTED_UDP_PORTS='2049 111'
+SERVICE_SLICE='vrc.slice'"
   case "$action" in
     apply)
       tar -C "$PROJECT_ROOT/modules" -cf - common firewall | lab_ssh "$node" "rm -rf $STAGE && install -d -m 0700 $STAGE &&
@@ -206,6 +211,7 @@ case_row() {
   lab_ssh "$node" 'sleep 20; echo alive' >"$d/ssh-session" 2>&1 &
   spid=$!
   fw "$node" apply "$backend" >"$d/apply1" 2>&1 && a1=0 || a1=$?
+  lab_ssh "$node" 'systemd-run -q --unit=lab-owned --slice=vrc.slice /root/listen.py 4444' || true
   snap "$node" >"$d/after-apply1"
   fw "$node" apply "$backend" >"$d/apply2" 2>&1 && a2=0 || a2=$?
   snap "$node" >"$d/after-apply2"
@@ -214,6 +220,7 @@ case_row() {
   probes "$node" >"$d/probes" 2>&1
   wait "$spid" || true
   grep -q alive "$d/ssh-session" && sess=yes || sess=NO
+  lab_ssh "$node" 'systemctl stop lab-owned' || true
   fw "$node" remove >"$d/remove1" 2>&1 && r1=0 || r1=$?
   fw "$node" remove >"$d/remove2" 2>&1 && r2=0 || r2=$?
   snap "$node" >"$d/after-remove"
@@ -225,24 +232,29 @@ case_row() {
   reply="$(sed -n 's/.*source port 52366: //p' "$d/probes")"
   printf '| %s | %s | %s%s | %s/%s | %s | %s | %s | %s | %s | %s | %s | %s/%s | %s |\n' "$node" "$backend" "$chosen" \
     "$([[ "$chosen" == "$expected" ]] || echo " (WANTED $expected)")" "$a1" "$a2" "$noop" "$ck" \
-    "$(verdict "$out" "6379=timeout 8265=timeout 10001=timeout 12345=timeout 52365=timeout 9001=timeout")" \
-    "$(verdict "$cli" "6379=timeout 8265=timeout 10001=timeout 12345=timeout 52365=timeout 9001=open")" \
-    "$(verdict "$peer" "6379=open 8265=open 10001=open 12345=open 52365=open 9001=open")" \
+    "$(verdict "$out" "6379=timeout 8265=timeout 10001=timeout 12345=timeout 52365=timeout 9001=timeout 4444=timeout")" \
+    "$(verdict "$cli" "6379=timeout 8265=timeout 10001=timeout 12345=timeout 52365=timeout 9001=open 4444=timeout")" \
+    "$(verdict "$peer" "6379=open 8265=open 10001=open 12345=open 52365=open 9001=open 4444=open")" \
     "${reply:-none}" "$sess" "$r1" "$r2" "$same"
 }
 
 # verdict PROBED EXPECTED: ok when the first ports probed are as expected (7777 and 22 are
-# the host firewall's business).
+# the host firewall's business; 4444 is a listener of vrc.slice on an unlisted port).
 verdict() { if [[ "${1%% 7777=*}" == "$2" ]]; then echo ok; else echo "FAIL: ${1%% 7777=*}"; fi; }
 
+# run: the matrix as a Markdown table on stdout, and the same cells tab-separated in
+# $STATE/results.tsv (what tests read).
 run() {
-  local c
+  local c row
   echo "| host | FIREWALL_BACKEND | chosen | apply 1/2 | 2nd apply no-op | check | outsider: all dropped | $PREFIX.1: only 9001 | peer: all | reply to :52366 | SSH session kept | remove 1/2 | host as before |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  printf 'host\tbackend\tchosen\tapply\tnoop\tcheck\toutsider\tclient\tpeer\treply\tsession\tremove\tsame\n' >"$STATE/results.tsv"
   for c in "nft nftables nftables" "nft auto nftables" "nft firewalld nftables" "nft ufw nftables" \
     "fwd auto firewalld" "fwd firewalld firewalld" "ufw auto ufw" "ufw ufw ufw"; do
     # shellcheck disable=SC2086 # three words
-    case_row $c
+    row="$(case_row $c)"
+    echo "$row"
+    sed -e 's/^| //' -e 's/ |$//' -e 's/ | /\t/g' <<<"$row" >>"$STATE/results.tsv"
   done
 }
 

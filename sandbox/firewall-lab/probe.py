@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """probe.py HOST PORT... [--from SRCPORT]: PORT=open|timeout|refused|unreach(errno) for each port
-(2 s each); open means the lab listener answered. --from binds that local source port."""
+(2 s each, all at once); open means the lab listener answered. --from binds that local source
+port (then one port at a time)."""
 import socket
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 args = sys.argv[1:]
 src = None
@@ -11,8 +13,9 @@ if "--from" in args:
     src = int(args[i + 1])
     del args[i:i + 2]
 host, ports = args[0], args[1:]
-out = []
-for p in ports:
+
+
+def probe(p):
     s = socket.socket()
     s.settimeout(2)
     if src is not None:
@@ -30,5 +33,8 @@ for p in ports:
         r = "unreach(%s)" % e.errno
     finally:
         s.close()
-    out.append("%s=%s" % (p, r))
-print(" ".join(out))
+    return "%s=%s" % (p, r)
+
+
+with ThreadPoolExecutor(max_workers=1 if src is not None else max(1, len(ports))) as pool:
+    print(" ".join(pool.map(probe, ports)))
