@@ -692,9 +692,9 @@ public record ClusterSpec(
   /** The model: one of {@code huggingfaceRepo} or {@code localDirectory}, and its names. */
   public record ModelSpec(
       @Doc(value = "fetched on the hosts (one of this and `local_directory`)", dflt = "one required", type = "owner/name") String huggingfaceRepo,
-      @Doc(value = "the branch, tag or commit to fetch; not a 40-hex commit is flagged in plan reviews", dflt = "`main`") String revision,
+      @Doc(value = "the branch, tag or commit to fetch (resolved to its commit first; a missing one stops the deploy naming it); not a 40-hex commit is flagged in plan reviews", dflt = "`main`") String revision,
       @Doc(value = "a Hugging Face mirror (`http://` is flagged)", dflt = "none", type = "URL") String hfEndpoint,
-      @Doc(value = "the HF token as `TF_VAR_<name>`", dflt = "none") String hfTokenEnv,
+      @Doc(value = "the HF token as `TF_VAR_<name>`; deleted from the host once the fetch has read it; a refused token stops the deploy naming the variable", dflt = "none") String hfTokenEnv,
       @Doc(value = "uploaded from this machine (one of this and `huggingface_repo`)", dflt = "one required", type = "path") String localDirectory,
       @Doc(value = "the name clients send", dflt = "`directory_name`") String servedModelName,
       @Doc(value = "the directory under `storage.mount_path`", dflt = "repo/dir basename") String directoryName) {
@@ -824,9 +824,9 @@ public record ClusterSpec(
   public record StorageSpec(
       @Doc("where the model lives") StorageMode mode,
       @Doc(value = "the same path on every node; a system directory is refused", type = "path") String mountPath,
-      @Doc(value = "an existing NFS server", dflt = "external_nfs only") String nfsServer,
+      @Doc(value = "an existing NFS server; the head mounts its export read-write and fetches the model into it: export it `rw,no_root_squash` to the head, read-only to the others", dflt = "external_nfs only") String nfsServer,
       @Doc(value = "its exported directory", dflt = "external_nfs only", type = "path") String nfsServerPath,
-      @Doc("client mount options (NFS modes)") String nfsMountOptions,
+      @Doc("client mount options (NFS modes); `ro` is set on every node but the one that writes the model") String nfsMountOptions,
       @Doc("destroy keeps the model unless this is true") Boolean deleteOnDestroy) {
     public static final String DEFAULT_NFS_MOUNT_OPTIONS = "ro,hard,noatime,nfsvers=4.2";
 
