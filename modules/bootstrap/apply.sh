@@ -63,8 +63,35 @@ ensure_venv() {
   echo "$VENV_PATH" >"$VENV_MARKER"
 }
 
+# supply_chain_options STAGE: pip options of the supply-chain switches, one per line: wheels only
+# unless PIP_ALLOW_SOURCE_BUILDS=true; with PIP_REQUIREMENTS_LOCK (uploaded into the stage),
+# --require-hashes -r on a root-only copy of that file.
+supply_chain_options() {
+  local stage="$1" lock
+  [[ "${PIP_ALLOW_SOURCE_BUILDS:-false}" == true ]] || printf '%s\n' --only-binary=:all:
+  if [[ -n "${PIP_REQUIREMENTS_LOCK:-}" ]]; then
+    lock="$VRC_ETC/bootstrap.requirements.lock"
+    [[ -f "$stage/$PIP_REQUIREMENTS_LOCK" ]] || die "requirements lock $PIP_REQUIREMENTS_LOCK was not uploaded"
+    install -m 0644 -o root -g root "$stage/$PIP_REQUIREMENTS_LOCK" "$lock"
+    printf '%s\n' --require-hashes -r "$lock"
+  fi
+}
+
+# write_pip_netrc FILE: a root-only netrc for the mirror in PIP_INDEX_URL/PIP_FIND_LINKS from the
+# credentials secret (user:password), for pip (requests) to read through NETRC; never in argv.
+write_pip_netrc() {
+  local file="$1" url host creds
+  url="${PIP_INDEX_URL:-$PIP_FIND_LINKS}"
+  host="${url#*://}"
+  host="${host%%/*}"
+  host="${host%%:*}"
+  creds="$(cat "$VRC_SECRETS/${PIP_CREDENTIALS##*/}")" || die "pip credentials secret missing"
+  [[ "$creds" == *:* ]] || die "the pip credentials secret is not user:password"
+  (umask 077 && printf 'machine %s login %s password %s\n' "$host" "${creds%%:*}" "${creds#*:}" >"$file")
+}
+
 ensure_python_packages() {
-  local opts=() words=() w from out status missing
+  local stage="$1" opts=() words=() w from out status missing netrc="" reqs=()
   if version_matches "$(pip_version ray)" "$RAY_VERSION" && version_matches "$(pip_version vllm)" "$VLLM_VERSION"; then
     log "ray $(pip_version ray) and vllm $(pip_version vllm) already installed"
     return 0
@@ -82,15 +109,28 @@ ensure_python_packages() {
   fi
   read -ra words <<<"$PIP_TRUSTED_HOST"
   for w in "${words[@]}"; do opts+=(--trusted-host "$w"); done
-  log "pip install ray[default]==$RAY_VERSION vllm==$VLLM_VERSION from $from"
+  mapfile -t words < <(supply_chain_options "$stage")
+  opts+=("${words[@]}")
+  # With a lock every requirement is hashed there (ray and vllm included); else the two pins.
+  [[ -n "${PIP_REQUIREMENTS_LOCK:-}" ]] || reqs=("ray[default]==$RAY_VERSION" "vllm==$VLLM_VERSION")
   out="$(mktemp)"
+  if [[ -n "${PIP_CREDENTIALS:-}" ]]; then
+    netrc="$(mktemp)"
+    write_pip_netrc "$netrc"
+  fi
+  log "pip install ray[default]==$RAY_VERSION vllm==$VLLM_VERSION from $from (${words[*]})"
   status=0
   # Our env file's PIP_* names are pip's own variables: pass options explicitly, not via env.
-  env -u PIP_INDEX_URL -u PIP_FIND_LINKS -u PIP_TRUSTED_HOST PIP_ROOT_USER_ACTION=ignore \
+  env -u PIP_INDEX_URL -u PIP_FIND_LINKS -u PIP_TRUSTED_HOST -u PIP_CREDENTIALS -u PIP_REQUIREMENTS_LOCK \
+    -u PIP_ALLOW_SOURCE_BUILDS PIP_ROOT_USER_ACTION=ignore ${netrc:+NETRC="$netrc"} \
     PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV_PATH/bin/python" -m pip install \
-    "${opts[@]}" "ray[default]==$RAY_VERSION" "vllm==$VLLM_VERSION" 2>&1 | tee "$out" || status=$?
+    "${opts[@]}" "${reqs[@]}" 2>&1 | tee "$out" || status=$?
+  [[ -z "$netrc" ]] || rm -f "$netrc"
   missing="$(sed -n 's/.*No matching distribution found for \([^ ]*\).*/\1/p' "$out" | head -n 1)"
   rm -f "$out"
+  if ((status == 0)) && ! { version_matches "$(pip_version ray)" "$RAY_VERSION" && version_matches "$(pip_version vllm)" "$VLLM_VERSION"; }; then
+    die "pip installed ray $(pip_version ray) and vllm $(pip_version vllm), not the pinned $RAY_VERSION and $VLLM_VERSION (check the requirements lock)"
+  fi
   if ((status != 0)); then
     [[ -n "$missing" ]] && die "pip found no distribution for $missing in $from (Python $(python_minor "$VENV_PATH/bin/python"))"
     die "pip install of ray[default]==$RAY_VERSION vllm==$VLLM_VERSION from $from failed (output above)"
@@ -112,7 +152,7 @@ main() {
   set_phase venv
   ensure_venv
   set_phase pip
-  ensure_python_packages
+  ensure_python_packages "$stage"
   set_phase apply
   log "done: $SERVICE_USER, $VENV_PATH (ray $(pip_version ray), vllm $(pip_version vllm))"
 }

@@ -49,7 +49,8 @@ main() {
   remove_venv
   remove_user
   pkg_remove_recorded "$(detect_os_family)" "$PKG_RECORD"
-  uninstall_component "$COMPONENT"
+  rm -f "$VRC_ETC/bootstrap.requirements.lock"
+  uninstall_component "$COMPONENT" pip-credentials
   rmdir "$VRC_STATE" 2>/dev/null || true
   log "removed"
 }

@@ -2,9 +2,13 @@
 # Writes stacks/sandbox.yaml for the running cluster hosts. Sourced, never run.
 
 write_stack() {
-  local gpus="$1" name total=0 tp content
+  local gpus="$1" name total=0 tp content schema
   shift
-  content="# Written by \`sandbox/sandbox up\`: local test hosts, not for production.
+  mkdir -p "$(dirname "$STACK_FILE")"
+  # Editors find the stack file schema relative to the file (stacks/ or an instance's stacks/).
+  schema="$(realpath -m --relative-to="$(dirname "$STACK_FILE")" "$PROJECT_ROOT/schema/stack.schema.json")"
+  content="# yaml-language-server: \$schema=$schema
+# Written by \`sandbox/sandbox up\`: local test hosts, not for production.
 nodes:"
   for name in "$@"; do
     content+=$'\n'"  - name: $name"
@@ -48,7 +52,6 @@ vllm:
 # report the missing nvidia-smi as a warning, not a failure.
 testing:
   logical_gpus: true"
-  mkdir -p "$(dirname "$STACK_FILE")"
   put_file "$STACK_FILE" 0644 "$content"
   log "stack: wrote $STACK_FILE ($# nodes, $gpus GPU(s) each, tensor_parallel_size $tp)"
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.hashicorp.cdktf.App;
 import com.hashicorp.cdktf.Testing;
 import dev.vllmraycluster.cluster.ClusterStack;
+import dev.vllmraycluster.cluster.ClusterStackProps;
 import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.StackLoader;
@@ -12,6 +13,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /** Shared test helpers: stack files written to a temp dir, and their synthesized JSON. */
 public final class TestStacks {
@@ -42,7 +48,7 @@ public final class TestStacks {
   /** The synthesized cdk.tf.json of one stack. */
   public static JsonNode synth(ClusterSpec spec) {
     App app = Testing.app();
-    ClusterStack stack = new ClusterStack(app, spec.name(), layout(), spec);
+    ClusterStack stack = new ClusterStack(app, spec.name(), ClusterStackProps.builder().cluster(spec).layout(layout()).build());
     try {
       return JSON.readTree(Testing.synth(stack));
     } catch (IOException e) {
@@ -65,5 +71,33 @@ public final class TestStacks {
     sb.append("model:\n  huggingface_repo: deepseek-ai/deepseek-llm-7b-chat\n");
     sb.append("vllm:\n  port: 9001\n").append(vllmExtra);
     return sb.toString();
+  }
+
+  /** The ```yaml blocks of a Markdown text, unindented. */
+  public static List<String> yamlBlocks(String markdown) {
+    List<String> out = new ArrayList<>();
+    Matcher m = Pattern.compile("(?m)^( *)```yaml\\n(.*?)^\\1```", Pattern.DOTALL).matcher(markdown);
+    while (m.find()) {
+      String indent = m.group(1);
+      out.add(Stream.of(m.group(2).split("\n", -1)).map(l -> l.startsWith(indent) ? l.substring(indent.length()) : l)
+          .reduce((a, b) -> a + "\n" + b).orElse(""));
+    }
+    return out;
+  }
+
+  /**
+   * An IPv4 address of this machine (not loopback): a node address for tests whose SSH goes to a
+   * loopback server (ssh_host 127.0.0.1), since a node's address may not be a loopback address.
+   * Anything sent to it stays on this machine.
+   */
+  public static String ownAddress() throws Exception {
+    for (java.net.NetworkInterface nic : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+      for (java.net.InetAddress a : java.util.Collections.list(nic.getInetAddresses())) {
+        if (a instanceof java.net.Inet4Address && !a.isLoopbackAddress()) {
+          return a.getHostAddress();
+        }
+      }
+    }
+    throw new IllegalStateException("no IPv4 address on this machine");
   }
 }

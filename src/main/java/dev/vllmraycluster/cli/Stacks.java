@@ -18,6 +18,11 @@ final class Stacks {
 
   /** Loaded stacks by name, or null when any failed (the errors are printed). */
   static Map<String, Loaded> loadAll(Path root, List<Path> files, PrintStream err) {
+    return loadAll(root, files, err, true);
+  }
+
+  /** As above; {@code printWarnings} false when they go elsewhere (synth: CDKTF annotations). */
+  static Map<String, Loaded> loadAll(Path root, List<Path> files, PrintStream err, boolean printWarnings) {
     StackLoader loader = new StackLoader(root);
     Map<String, Loaded> loaded = new LinkedHashMap<>();
     List<SpecException> failures = new ArrayList<>();
@@ -31,7 +36,7 @@ final class Stacks {
     for (SpecException e : failures) {
       err.println("error: " + e.getMessage());
     }
-    for (Map.Entry<String, Loaded> e : loaded.entrySet()) {
+    for (Map.Entry<String, Loaded> e : printWarnings ? loaded.entrySet() : Map.<String, Loaded>of().entrySet()) {
       for (String warning : e.getValue().warnings()) {
         err.println("warning: stacks/" + e.getKey() + ".yaml: " + warning);
       }

@@ -3,6 +3,7 @@ package dev.vllmraycluster.cli;
 import com.hashicorp.cdktf.App;
 import com.hashicorp.cdktf.AppConfig;
 import dev.vllmraycluster.cluster.ClusterStack;
+import dev.vllmraycluster.cluster.ClusterStackProps;
 import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.StackLoader;
 import dev.vllmraycluster.spec.StackLoader.Loaded;
@@ -55,7 +56,7 @@ final class SynthCommand implements Callable<Integer> {
       io.err().println("error: no stack files in " + dir + "; add " + dir + "/<name>.yaml");
       return ExitCodes.BAD_INPUT;
     }
-    Map<String, Loaded> stacks = Stacks.loadAll(layout.root(), files, io.err());
+    Map<String, Loaded> stacks = Stacks.loadAll(layout.root(), files, io.err(), false);
     if (stacks == null) {
       io.err().println("synth stopped: nothing was written. Fix the stack files above and run it again.");
       return ExitCodes.BAD_INPUT;
@@ -67,7 +68,9 @@ final class SynthCommand implements Callable<Integer> {
     App app = outdir == null ? new App() : new App(AppConfig.builder().outdir(outdir).build());
     for (Map.Entry<String, Loaded> e : stacks.entrySet()) {
       // The stack file: local_checks runs preflight on it before the deploy touches a host.
-      new ClusterStack(app, e.getKey(), layout, e.getValue().spec(), fileOf.get(e.getKey()));
+      // Warnings reach the cdktf CLI as CDKTF annotations (GpuCluster), not on stderr.
+      new ClusterStack(app, e.getKey(), ClusterStackProps.builder().cluster(e.getValue().spec()).layout(layout)
+          .stackFile(fileOf.get(e.getKey())).build());
     }
     app.synth();
     io.out().println("synthesized " + String.join(", ", stacks.keySet()));

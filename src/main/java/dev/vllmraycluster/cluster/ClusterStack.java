@@ -1,5 +1,6 @@
 package dev.vllmraycluster.cluster;
 
+import com.hashicorp.cdktf.ITerraformDependable;
 import com.hashicorp.cdktf.LocalBackend;
 import com.hashicorp.cdktf.LocalBackendConfig;
 import com.hashicorp.cdktf.S3Backend;
@@ -11,13 +12,16 @@ import com.hashicorp.cdktf.TerraformResourceConfig;
 import com.hashicorp.cdktf.TerraformStack;
 import com.hashicorp.cdktf.TerraformVariable;
 import com.hashicorp.cdktf.TerraformVariableConfig;
+import dev.vllmraycluster.contract.Shell;
 import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.ClusterSpec.HuggingFace;
-import dev.vllmraycluster.spec.ClusterSpec.LocalState;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
-import dev.vllmraycluster.spec.ClusterSpec.S3State;
+import dev.vllmraycluster.spec.ClusterSpec.RaySpec;
+import dev.vllmraycluster.spec.ClusterSpec.SoftwareSpec;
+import dev.vllmraycluster.spec.ClusterSpec.StateBackend;
 import dev.vllmraycluster.spec.ClusterSpec.StateSpec;
+import dev.vllmraycluster.spec.ClusterSpec.StorageSpec;
 import dev.vllmraycluster.spec.SecretRef;
 import dev.vllmraycluster.storage.ModelStore;
 import java.nio.file.Path;
@@ -37,17 +41,9 @@ import software.constructs.Construct;
 public class ClusterStack extends TerraformStack {
   private final GpuCluster cluster;
 
-  /** A stack without a stack file (built in Java): the local checks cover the secrets only. */
-  public ClusterStack(Construct scope, String id, ProjectLayout layout, ClusterSpec spec) {
-    this(scope, id, layout, spec, null);
-  }
-
-  /**
-   * @param stackFile the stack file {@code spec} was loaded from: {@code local_checks} runs
-   *     {@code bin/vllm-ray-cluster preflight} on it before the first SSH step; null for none
-   */
-  public ClusterStack(Construct scope, String id, ProjectLayout layout, ClusterSpec spec, Path stackFile) {
+  public ClusterStack(Construct scope, String id, ClusterStackProps props) {
     super(scope, id);
+    ClusterSpec spec = props.cluster();
     backend(this, spec.state());
     List<SecretRef> secrets = secrets(spec);
     for (SecretRef secret : secrets) {
@@ -67,8 +63,11 @@ public class ClusterStack extends TerraformStack {
                   .build());
       variable.addOverride("ephemeral", true);
     }
-    TerraformResource checks = localChecks(this, layout, spec, secrets, stackFile);
-    this.cluster = new GpuCluster(this, "cluster", layout, spec, List.of(checks));
+    TerraformResource checks = localChecks(this, props.layout(), spec, secrets, props.stackFile());
+    List<ITerraformDependable> after = new ArrayList<>(props.after());
+    after.add(checks);
+    this.cluster = new GpuCluster(this, "cluster",
+        GpuClusterProps.builder().cluster(spec).layout(props.layout()).after(after).build());
     outputs(spec);
   }
 
@@ -81,11 +80,12 @@ public class ClusterStack extends TerraformStack {
    * the stack in the project root) stays exactly what it was.
    */
   private static void backend(TerraformStack stack, StateSpec state) {
-    if (state instanceof LocalState local) {
-      if (local.path() != null) {
-        new LocalBackend(stack, LocalBackendConfig.builder().path(local.path()).build());
+    if (state.backend() == StateBackend.LOCAL) {
+      if (state.path() != null) {
+        new LocalBackend(stack, LocalBackendConfig.builder().path(state.path()).build());
       }
-    } else if (state instanceof S3State s3) {
+    } else {
+      StateSpec s3 = state;
       S3Backend backend =
           new S3Backend(
               stack,
@@ -119,6 +119,10 @@ public class ClusterStack extends TerraformStack {
         && hf.token() != null
         && !secrets.contains(hf.token())) {
       secrets.add(hf.token());
+    }
+    SecretRef pip = spec.software().pipCredentials();
+    if (pip != null && !secrets.contains(pip)) {
+      secrets.add(pip);
     }
     return secrets;
   }
@@ -189,8 +193,8 @@ public class ClusterStack extends TerraformStack {
   }
 
   static String preflightScript(ProjectLayout layout, Path stackFile) {
-    String cli = quote(layout.root().resolve("bin/vllm-ray-cluster").toString());
-    String file = quote(stackFile.toAbsolutePath().normalize().toString());
+    String cli = Shell.literal(Shell.singleQuoted(layout.root().resolve("bin/vllm-ray-cluster").toString()));
+    String file = Shell.literal(Shell.singleQuoted(stackFile.toAbsolutePath().normalize().toString()));
     // Plain $VAR, not ${VAR:-}: OpenTofu would read "${" as its own interpolation.
     return "if [ \"$" + SKIP_PREFLIGHT_ENV + "\" = 1 ]; then\n"
         + "  echo '[local/checks] preflight skipped (" + SKIP_PREFLIGHT_ENV + "=1)'\n"
@@ -205,24 +209,55 @@ public class ClusterStack extends TerraformStack {
         + "fi\n";
   }
 
-  /** What preflight checks the hosts against; the tuning of the running service is left out. */
+  /**
+   * What preflight checks the hosts against; the tuning of the running service is left out. The
+   * text is spelled out field by field (as the records printed it before the model had builders),
+   * so that the digest of an unchanged stack stays the same; fields added since are appended only
+   * when set.
+   */
   static String preflightDigest(ClusterSpec spec) {
     StringBuilder sb = new StringBuilder();
     for (NodeSpec n : spec.nodes()) {
-      sb.append("node ").append(n.name()).append(' ').append(n.role()).append(' ').append(n.address()).append(' ')
+      sb.append("node ").append(n.name()).append(' ').append(n.role().name()).append(' ').append(n.address()).append(' ')
           .append(n.ssh()).append(' ').append(n.gpus()).append(' ').append(n.networkInterface()).append('\n');
     }
-    sb.append("software ").append(spec.software()).append('\n');
+    SoftwareSpec sw = spec.software();
+    sb.append("software SoftwareSpec[osFamily=").append(sw.osFamily().name()).append(", python=").append(sw.python())
+        .append(", venvPath=").append(sw.venvPath()).append(", rayVersion=").append(sw.rayVersion())
+        .append(", vllmVersion=").append(sw.vllmVersion()).append(", pipIndexUrl=").append(orEmpty(sw.pipIndexUrl()))
+        .append(", pipFindLinks=").append(orEmpty(sw.pipFindLinks())).append(", pipTrustedHost=")
+        .append(orEmpty(sw.pipTrustedHost()));
+    if (sw.allowSourceBuilds()) {
+      sb.append(", allowSourceBuilds=true");
+    }
+    if (sw.requirementsLock() != null) {
+      sb.append(", requirementsLock=").append(ProjectLayout.fileDigest(Path.of(sw.requirementsLock())));
+    }
+    sb.append("]\n");
     sb.append("model ").append(ModelStore.manifest(spec)).append(' ').append(spec.model().directoryName()).append('\n');
-    sb.append("storage ").append(spec.storage()).append('\n');
+    StorageSpec st = spec.storage();
+    sb.append("storage StorageSpec[mode=").append(st.mode().name()).append(", mountPath=").append(st.mountPath())
+        .append(", nfsServer=").append(st.nfsServer()).append(", nfsServerPath=").append(st.nfsServerPath())
+        .append(", nfsMountOptions=").append(st.nfsMountOptions()).append(", deleteOnDestroy=")
+        .append(st.deleteOnDestroy()).append("]\n");
     sb.append("parallel ").append(spec.vllm().tensorParallelSize()).append('x').append(spec.vllm().pipelineParallelSize()).append('\n');
-    sb.append("ports ").append(spec.ray()).append(' ').append(spec.vllm().port()).append('\n');
-    sb.append("testing ").append(spec.testing()).append('\n');
+    RaySpec r = spec.ray();
+    sb.append("ports RaySpec[gcsPort=").append(r.gcsPort()).append(", clientServerPort=").append(r.clientServerPort())
+        .append(", dashboardPort=").append(r.dashboardPort()).append(", dashboardHost=").append(r.dashboardHost())
+        .append(", includeDashboard=").append(r.includeDashboard()).append(", dashboardAgentPort=").append(r.dashboardAgentPort())
+        .append(", dashboardAgentGrpcPort=").append(r.dashboardAgentGrpcPort()).append(", nodeManagerPort=")
+        .append(r.nodeManagerPort()).append(", objectManagerPort=").append(r.objectManagerPort())
+        .append(", runtimeEnvAgentPort=").append(r.runtimeEnvAgentPort()).append(", metricsExportPort=")
+        .append(r.metricsExportPort()).append(", minWorkerPort=").append(r.minWorkerPort()).append(", maxWorkerPort=")
+        .append(r.maxWorkerPort()).append(", tempDir=").append(r.tempDir()).append(", readinessTimeoutSeconds=")
+        .append(r.readinessTimeoutSeconds()).append(", authToken=").append(r.authToken()).append("] ")
+        .append(spec.vllm().port()).append('\n');
+    sb.append("testing TestingSpec[logicalGpus=").append(spec.testing().logicalGpus()).append("]\n");
     return ProjectLayout.digest(sb.toString()).substring(0, 16);
   }
 
-  private static String quote(String s) {
-    return "'" + s.replace("'", "'\\''") + "'";
+  private static String orEmpty(String s) {
+    return s == null ? "" : s;
   }
 
   private void outputs(ClusterSpec spec) {
@@ -268,7 +303,7 @@ public class ClusterStack extends TerraformStack {
     List<Map<String, Object>> nodes = new ArrayList<>();
     for (NodeSpec n : spec.nodes()) {
       Map<String, Object> m = new LinkedHashMap<>();
-      m.put("name", n.name());
+      m.put("name", Shell.literal(n.name()));
       m.put("role", n.role().yamlName());
       m.put("address", n.address());
       m.put("gpus", n.gpus());
@@ -282,6 +317,6 @@ public class ClusterStack extends TerraformStack {
 
   private void output(String id, String value, String description) {
     new TerraformOutput(
-        this, id, TerraformOutputConfig.builder().value(value).description(description).build());
+        this, id, TerraformOutputConfig.builder().value(Shell.literal(value)).description(description).build());
   }
 }

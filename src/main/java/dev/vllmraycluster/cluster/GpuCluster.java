@@ -1,17 +1,23 @@
 package dev.vllmraycluster.cluster;
 
-import com.hashicorp.cdktf.ITerraformDependable;
+import com.hashicorp.cdktf.Annotations;
+import dev.vllmraycluster.contract.HostContract.Component;
 import dev.vllmraycluster.firewall.Firewall;
+import dev.vllmraycluster.firewall.FirewallProps;
 import dev.vllmraycluster.node.GpuNode;
-import dev.vllmraycluster.node.HostStep;
+import dev.vllmraycluster.node.GpuNodeProps;
 import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.ray.RayHead;
+import dev.vllmraycluster.ray.RayNode;
+import dev.vllmraycluster.ray.RayNodeProps;
 import dev.vllmraycluster.ray.RayWorker;
 import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
 import dev.vllmraycluster.spec.SpecValidator;
 import dev.vllmraycluster.storage.ModelStore;
+import dev.vllmraycluster.storage.ModelStoreProps;
 import dev.vllmraycluster.vllm.VllmService;
+import dev.vllmraycluster.vllm.VllmServiceProps;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,27 +29,25 @@ import software.constructs.Construct;
  * (side by side: nothing listens yet), then the model store and Ray (the head first, then the
  * workers); last vLLM on the head, after every worker and the model. Each part is replaced only
  * when its own inputs or a part it restarts with change.
+ *
+ * <p>The spec is validated first: a problem fails synth with its path, value and fix; an allowed
+ * risk becomes a CDKTF warning annotation on this construct.
  */
 public class GpuCluster extends Construct {
   private final ClusterSpec spec;
   private final Map<String, GpuNode> nodes = new LinkedHashMap<>();
   private final Map<String, Firewall> firewalls = new LinkedHashMap<>();
   private final Map<String, ModelStore> stores = new LinkedHashMap<>();
-  private final Map<String, HostStep> rays = new LinkedHashMap<>();
+  private final Map<String, RayNode> rays = new LinkedHashMap<>();
   private final VllmService vllm;
 
-  /**
-   * @param after what every host step waits for (the local checks that run before the first SSH)
-   */
-  public GpuCluster(
-      Construct scope,
-      String id,
-      ProjectLayout layout,
-      ClusterSpec spec,
-      List<ITerraformDependable> after) {
+  public GpuCluster(Construct scope, String id, GpuClusterProps props) {
     super(scope, id);
-    SpecValidator.check(spec);
-    this.spec = spec;
+    this.spec = props.cluster();
+    for (String warning : SpecValidator.check(spec)) {
+      Annotations.of(this).addWarning(warning);
+    }
+    ProjectLayout layout = props.layout();
 
     NodeSpec headSpec = spec.head();
     List<NodeSpec> ordered = new ArrayList<>();
@@ -51,52 +55,38 @@ public class GpuCluster extends Construct {
     ordered.addAll(spec.workers());
 
     for (NodeSpec n : ordered) {
-      GpuNode node = new GpuNode(this, layout, spec, n, after);
+      GpuNode node = new GpuNode(this, n.name(),
+          GpuNodeProps.builder().cluster(spec).layout(layout).after(props.after()).node(n).build());
       nodes.put(n.name(), node);
-      firewalls.put(n.name(), new Firewall(node, layout, spec, after));
+      firewalls.put(n.name(), new Firewall(node, Component.FIREWALL.stepId(),
+          FirewallProps.builder().cluster(spec).layout(layout).after(props.after()).build()));
     }
 
     GpuNode head = nodes.get(headSpec.name());
-    ModelStore headStore = store(head, layout, List.of());
+    ModelStore headStore = store(head, layout, null);
     for (NodeSpec w : spec.workers()) {
       // NFS clients mount after the head exports, and are remounted when its store changes.
-      store(
-          nodes.get(w.name()),
-          layout,
-          headStore.storeRole() == ModelStore.StoreRole.LOCAL ? List.of() : List.of(headStore));
+      store(nodes.get(w.name()), layout, headStore.storeRole() == ModelStore.StoreRole.LOCAL ? null : headStore);
     }
 
-    RayHead rayHead =
-        new RayHead(
-            head,
-            layout,
-            spec,
-            List.of(firewalls.get(headSpec.name()).resource()),
-            List.of(head.bootstrap()));
+    RayHead rayHead = new RayHead(head, Component.RAY.stepId(), RayNodeProps.builder().cluster(spec).layout(layout)
+        .firewall(firewalls.get(headSpec.name())).bootstrap(head.bootstrap()).build());
     rays.put(headSpec.name(), rayHead);
     for (NodeSpec w : spec.workers()) {
       GpuNode worker = nodes.get(w.name());
-      rays.put(
-          w.name(),
-          new RayWorker(
-              worker,
-              layout,
-              spec,
-              List.of(firewalls.get(w.name()).resource()),
-              List.of(worker.bootstrap(), rayHead)));
+      rays.put(w.name(), new RayWorker(worker, Component.RAY.stepId(), RayNodeProps.builder().cluster(spec)
+          .layout(layout).firewall(firewalls.get(w.name())).bootstrap(worker.bootstrap()).head(rayHead).build()));
     }
 
-    List<HostStep> vllmUpstream = new ArrayList<>();
-    vllmUpstream.add(head.bootstrap());
-    vllmUpstream.addAll(stores.values());
-    vllmUpstream.addAll(rays.values());
-    this.vllm = new VllmService(head, layout, spec, List.of(), vllmUpstream);
+    this.vllm = new VllmService(head, Component.VLLM.stepId(), VllmServiceProps.builder().cluster(spec).layout(layout)
+        .bootstrap(head.bootstrap()).modelStores(new ArrayList<>(stores.values()))
+        .rayNodes(new ArrayList<>(rays.values())).build());
   }
 
-  private ModelStore store(GpuNode node, ProjectLayout layout, List<HostStep> restartsWith) {
+  private ModelStore store(GpuNode node, ProjectLayout layout, ModelStore nfsServer) {
     // After the bootstrap: the fetch runs in the venv (huggingface_hub comes with vLLM).
-    ModelStore store =
-        new ModelStore(node, layout, spec, List.of(node.bootstrap().resource()), restartsWith);
+    ModelStore store = new ModelStore(node, Component.MODEL_STORE.stepId(), ModelStoreProps.builder().cluster(spec)
+        .layout(layout).bootstrap(node.bootstrap()).nfsServer(nfsServer).build());
     stores.put(node.spec().name(), store);
     return store;
   }
@@ -117,7 +107,7 @@ public class GpuCluster extends Construct {
     return stores;
   }
 
-  public Map<String, HostStep> rays() {
+  public Map<String, RayNode> rays() {
     return rays;
   }
 

@@ -1,11 +1,11 @@
 package dev.vllmraycluster.firewall;
 
-import com.hashicorp.cdktf.ITerraformDependable;
+import dev.vllmraycluster.contract.HostContract;
+import dev.vllmraycluster.contract.HostContract.Component;
+import dev.vllmraycluster.contract.HostContract.Env;
 import dev.vllmraycluster.firewall.Exposure.Service;
-import dev.vllmraycluster.node.Env;
 import dev.vllmraycluster.node.GpuNode;
 import dev.vllmraycluster.node.HostStep;
-import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.ClusterSpec;
 import java.util.List;
 import java.util.Locale;
@@ -19,13 +19,16 @@ import java.util.Locale;
  */
 public class Firewall extends HostStep {
   /** The slice our services run in; the firewall closes every socket of it to outsiders. */
-  public static final String SERVICE_SLICE = "vrc.slice";
+  public static final String SERVICE_SLICE = HostContract.SERVICE_SLICE;
   /** The unit that loads our nftables table (every backend but none uses it for the drops). */
-  public static final String UNIT = "vrc-firewall.service";
+  public static final String UNIT = HostContract.Units.FIREWALL + ".service";
 
-  public Firewall(
-      GpuNode node, ProjectLayout layout, ClusterSpec cluster, List<ITerraformDependable> after) {
-    super(node, "firewall", layout, props(node, cluster, after));
+  /**
+   * @param node the node it protects (its scope)
+   * @param id {@code firewall}: the resource is {@code <node>_firewall}
+   */
+  public Firewall(GpuNode node, String id, FirewallProps props) {
+    super(node, id, props.layout(), props(node, props));
     // A change of the rules (a client network, a node) must never leave the node without them.
     createBeforeDestroy();
   }
@@ -35,24 +38,25 @@ public class Firewall extends HostStep {
     return cluster.network().firewallBackend() == ClusterSpec.FirewallBackend.NONE ? "" : UNIT;
   }
 
-  private static Props props(GpuNode node, ClusterSpec cluster, List<ITerraformDependable> after) {
+  private static Props props(GpuNode node, FirewallProps p) {
+    ClusterSpec cluster = p.cluster();
     List<Service> services = Exposure.of(cluster, node.spec());
     return new Props(
         node.spec(),
-        "firewall",
-        Env.of(node.spec(), "firewall")
-            .put("FIREWALL_BACKEND", cluster.network().firewallBackend().name().toLowerCase(Locale.ROOT))
-            .put("CLUSTER_ADDRESSES", cluster.nodeAddresses())
-            .put("API_PORT", cluster.vllm().port())
-            .put("API_ALLOWED_NETWORKS", cluster.network().apiAllowedNetworks())
-            .put("DASHBOARD_PORT", cluster.ray().dashboardPort())
-            .put("DASHBOARD_ALLOWED_NETWORKS", cluster.network().dashboardAllowedNetworks())
-            .put("PROTECTED_TCP_PORTS", services.stream().filter(s -> s.port().tcp()).map(s -> s.port().toString()).toList())
-            .put("PROTECTED_UDP_PORTS", services.stream().filter(s -> !s.port().tcp()).map(s -> s.port().toString()).toList())
-            .put("SERVICE_SLICE", SERVICE_SLICE)
+        Component.FIREWALL.module(),
+        dev.vllmraycluster.node.Env.of(node.spec(), Component.FIREWALL.module())
+            .put(Env.FIREWALL_BACKEND, cluster.network().firewallBackend().name().toLowerCase(Locale.ROOT))
+            .put(Env.CLUSTER_ADDRESSES, cluster.nodeAddresses())
+            .put(Env.API_PORT, cluster.vllm().port())
+            .put(Env.API_ALLOWED_NETWORKS, cluster.network().apiAllowedNetworks())
+            .put(Env.DASHBOARD_PORT, cluster.ray().dashboardPort())
+            .put(Env.DASHBOARD_ALLOWED_NETWORKS, cluster.network().dashboardAllowedNetworks())
+            .put(Env.PROTECTED_TCP_PORTS, services.stream().filter(s -> s.port().tcp()).map(s -> s.port().toString()).toList())
+            .put(Env.PROTECTED_UDP_PORTS, services.stream().filter(s -> !s.port().tcp()).map(s -> s.port().toString()).toList())
+            .put(Env.SERVICE_SLICE, SERVICE_SLICE)
             .build(),
         List.of(),
-        after,
+        p.after(),
         List.of(),
         List.of());
   }

@@ -1,5 +1,6 @@
 package dev.vllmraycluster.node;
 
+import dev.vllmraycluster.contract.HostContract;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,9 +14,9 @@ public final class Env {
 
   public static Env of(NodeSpec node, String component) {
     Env env = new Env();
-    env.put("VRC_NODE", node.name());
-    env.put("VRC_COMPONENT", component);
-    env.put("VRC_ROLE", node.role().yamlName());
+    env.put(HostContract.Env.NODE, node.name());
+    env.put(HostContract.Env.COMPONENT, component);
+    env.put(HostContract.Env.ROLE, node.role().yamlName());
     return env;
   }
 

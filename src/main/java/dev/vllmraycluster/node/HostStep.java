@@ -3,6 +3,8 @@ package dev.vllmraycluster.node;
 import com.hashicorp.cdktf.ITerraformDependable;
 import com.hashicorp.cdktf.TerraformResource;
 import com.hashicorp.cdktf.TerraformResourceConfig;
+import dev.vllmraycluster.contract.HostContract;
+import dev.vllmraycluster.contract.Shell;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,9 +23,13 @@ import software.constructs.Construct;
  * <p>{@code triggers_replace} holds one digest per input group ({@code config}, {@code module},
  * uploads, and each upstream step this one must restart with), so a plan names why a part is
  * replaced and a change replaces only what depends on it.
+ *
+ * <p>Every value from the stack that lands in {@code cdk.tf.json} goes through {@link
+ * Shell#literal} (so {@code ${...}} or {@code %{...}} in it is never an OpenTofu template), and
+ * through {@link Shell#quote} where it is part of a command line.
  */
 public abstract class HostStep extends Construct {
-  public static final String INSTALL_DIR = "/opt/vllm-ray-cluster/modules";
+  public static final String INSTALL_DIR = HostContract.INSTALL_DIR;
   /**
    * Where OpenTofu uploads each remote-exec script (and leaves it, emptied, afterwards): a file in
    * the SSH user's home directory, relative to it ("./" so that it is run as a path), never a world-writable place like OpenTofu's
@@ -74,13 +80,18 @@ public abstract class HostStep extends Construct {
    * digested by {@code digest}) or literal {@code content} (which may hold an ephemeral variable
    * reference, never a literal secret).
    */
-  public record Upload(String stagePath, String source, String content, String digest) {
+  public record Upload(String stagePath, String source, String content, String digest, boolean isDirectory) {
     public static Upload directory(String stagePath, String absoluteSource, String digest) {
-      return new Upload(stagePath, absoluteSource, null, digest);
+      return new Upload(stagePath, absoluteSource, null, digest, true);
+    }
+
+    /** One local file, uploaded as {@code stagePath} (its digest in the triggers). */
+    public static Upload file(String stagePath, String absoluteSource, String digest) {
+      return new Upload(stagePath, absoluteSource, null, digest, false);
     }
 
     public static Upload secretContent(String stagePath, String contentExpression) {
-      return new Upload(stagePath, null, contentExpression, null);
+      return new Upload(stagePath, null, contentExpression, null, false);
     }
   }
 
@@ -128,17 +139,19 @@ public abstract class HostStep extends Construct {
     resource.overrideLogicalId(logicalId);
 
     Map<String, Object> input = new LinkedHashMap<>();
-    input.put("node", node.name());
+    input.put("node", Shell.literal(node.name()));
     input.put("role", node.role().yamlName());
     input.put("component", component);
-    input.put("host", node.ssh().host());
+    input.put("host", Shell.literal(node.ssh().host()));
     input.put("port", String.valueOf(node.ssh().port()));
-    input.put("user", node.ssh().user());
-    input.put("private_key_path", orEmpty(node.ssh().privateKeyPath()));
-    input.put("host_key", orEmpty(node.ssh().hostKey()));
-    input.put("config", new LinkedHashMap<>(props.env()));
+    input.put("user", Shell.literal(node.ssh().user()));
+    input.put("private_key_path", Shell.literal(orEmpty(node.ssh().privateKeyPath())));
+    input.put("host_key", Shell.literal(orEmpty(node.ssh().hostKey())));
+    Map<String, String> config = new LinkedHashMap<>();
+    props.env().forEach((k, v) -> config.put(k, Shell.literal(v)));
+    input.put("config", config);
     if (!props.args().isEmpty()) {
-      input.put("args", props.args());
+      input.put("args", props.args().stream().map(Shell::literal).toList());
     }
     resource.addOverride("input", input);
     resource.addOverride("triggers_replace", new TreeMap<>(this.triggers));
@@ -227,69 +240,50 @@ public abstract class HostStep extends Construct {
             List.of(
                 "set -eu",
                 "umask 077",
-                sudo + "install -d -m 0700 -o \"$(id -u)\" -g \"$(id -g)\" " + stageRoot,
-                "test -O " + stageRoot
-                    + " || { echo 'staging directory not owned by "
-                    + node.ssh().user()
-                    + "' >&2; exit 1; }",
-                "rm -rf " + stage,
-                "mkdir -p " + String.join(" ", stageDirs(props)),
+                sudo + "install -d -m 0700 -o \"$(id -u)\" -g \"$(id -g)\" " + Shell.quote(stageRoot),
+                "test -O " + Shell.quote(stageRoot) + " || { echo " + Shell.quote("staging directory not owned by " + node.ssh().user())
+                    + " >&2; exit 1; }",
+                "rm -rf " + Shell.quote(stage),
+                "mkdir -p " + Shell.words(stageDirs(props)),
                 "find \"$HOME\" -maxdepth 1 -name '.vrc-tf-*.sh' -type f -empty -mmin +10 -delete 2>/dev/null || true",
-                "echo '[" + node.name() + "/" + component + "/upload] staging in " + stage + "'")));
+                "echo " + Shell.quote("[" + node.name() + "/" + component + "/upload] staging in " + stage))));
     // 2. The scripts and the configuration.
     list.add(fileDir("common"));
     list.add(fileDir(component));
-    list.add(fileContent(stage + "/" + component + ".env", envText));
+    list.add(fileContent(stage + "/" + component + ".env", Shell.literal(envText)));
     if (!props.args().isEmpty()) {
-      list.add(fileContent(stage + "/" + component + ".args", argsText));
+      list.add(fileContent(stage + "/" + component + ".args", Shell.literal(argsText)));
     }
     for (Upload upload : props.uploads()) {
       Map<String, Object> file = new LinkedHashMap<>();
       if (upload.source() != null) {
-        file.put("source", upload.source() + "/");
+        file.put("source", Shell.literal(upload.source() + (upload.isDirectory() ? "/" : "")));
       } else {
         file.put("content", upload.content());
       }
-      file.put("destination", stage + "/" + upload.stagePath());
+      file.put("destination", Shell.literal(stage + "/" + upload.stagePath()));
       list.add(Map.of("file", file));
     }
     // 3. Apply, and remove the staging directory whatever happened (it may hold a secret). The
     //    resource's id lets a replacement created before its predecessor is destroyed claim the
     //    component (claim_step in common/lib.sh), so that the old one's remove.sh leaves it be.
+    String quotedStage = Shell.quote(stage);
     list.add(
         remoteExec(
             List.of(
-                "rc=0; "
-                    + asRoot
-                    + " "
-                    + stage
-                    + "/"
-                    + component
-                    + "/apply.sh "
-                    + stage
-                    + " ${self.id} || rc=$?; rm -rf "
-                    + stage
-                    + "; exit $rc")));
+                "rc=0; " + asRoot + " " + Shell.quote(stage + "/" + component + "/apply.sh") + " " + quotedStage
+                    + " ${self.id} || rc=$?; rm -rf " + quotedStage + "; exit $rc")));
     // 4. At destroy: the installed remove.sh, which reads its installed configuration.
     if (unpinned != null) {
       list.add(stopLocally(unpinned, true));
     }
-    String remove = INSTALL_DIR + "/" + component + "/remove.sh";
+    String remove = Shell.quote(INSTALL_DIR + "/" + component + "/remove.sh");
     Map<String, Object> destroy = new LinkedHashMap<>();
     destroy.put(
         "inline",
         List.of(
-            "if [ -f "
-                + remove
-                + " ]; then "
-                + asRoot
-                + " "
-                + remove
-                + " ${self.id}; else echo '["
-                + node.name()
-                + "/"
-                + component
-                + "/remove] not installed, nothing to remove'; fi"));
+            "if [ -f " + remove + " ]; then " + asRoot + " " + remove + " ${self.id}; else echo "
+                + Shell.quote("[" + node.name() + "/" + component + "/remove] not installed, nothing to remove") + "; fi"));
     destroy.put("when", "destroy");
     list.add(Map.of("remote-exec", destroy));
     return list;
@@ -298,8 +292,8 @@ public abstract class HostStep extends Construct {
   private Map<String, Object> fileDir(String module) {
     Map<String, Object> file = new LinkedHashMap<>();
     // A trailing slash uploads the directory's contents into the (existing) destination.
-    file.put("source", layout.module(module) + "/");
-    file.put("destination", stage() + "/" + module);
+    file.put("source", Shell.literal(layout.module(module) + "/"));
+    file.put("destination", Shell.literal(stage() + "/" + module));
     return Map.of("file", file);
   }
 
@@ -310,7 +304,7 @@ public abstract class HostStep extends Construct {
     dirs.add(stage() + "/common");
     dirs.add(stage() + "/" + component);
     for (Upload upload : props.uploads()) {
-      if (upload.source() != null) {
+      if (upload.source() != null && upload.isDirectory()) {
         dirs.add(stage() + "/" + upload.stagePath());
       }
     }
@@ -320,7 +314,7 @@ public abstract class HostStep extends Construct {
   private static Map<String, Object> fileContent(String destination, String content) {
     Map<String, Object> file = new LinkedHashMap<>();
     file.put("content", content);
-    file.put("destination", destination);
+    file.put("destination", Shell.literal(destination));
     return Map.of("file", file);
   }
 

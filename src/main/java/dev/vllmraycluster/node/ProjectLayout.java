@@ -80,6 +80,15 @@ public final class ProjectLayout {
     return HexFormat.of().formatHex(md.digest());
   }
 
+  /** SHA-256 of a file's bytes, hex. */
+  public static String fileDigest(Path file) {
+    try {
+      return HexFormat.of().formatHex(sha256().digest(Files.readAllBytes(file)));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
   /** SHA-256 of a text, hex. */
   public static String digest(String text) {
     return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)));

@@ -3,6 +3,7 @@ package dev.vllmraycluster.preflight;
 import dev.vllmraycluster.preflight.parse.ComputeApps;
 import dev.vllmraycluster.preflight.parse.GpuQuery;
 import dev.vllmraycluster.preflight.parse.ListeningPorts;
+import dev.vllmraycluster.contract.Shell;
 import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.ClusterSpec.HuggingFace;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
@@ -94,6 +95,7 @@ public final class PreflightProbes {
           + " echo \"$p ${u:--}\";";
 
   static String python(String interpreter) {
+    interpreter = Shell.quote(interpreter);
     return "command -v " + interpreter + " >/dev/null 2>&1 || { echo found=no; "
         + "echo \"default=$(python3 --version 2>&1 || echo none)\"; exit 0; }; echo found=yes; "
         + interpreter + " -c 'import sys, sysconfig, os; inc = sysconfig.get_paths()[\"include\"]; "
@@ -104,8 +106,9 @@ public final class PreflightProbes {
   }
 
   static String venv(String venvPath) {
-    return "if [ ! -x " + venvPath + "/bin/python ]; then echo venv=absent; exit 0; fi; echo venv=present; "
-        + venvPath + "/bin/python -c 'import sys, importlib.metadata as m\n"
+    String python = Shell.quote(venvPath + "/bin/python");
+    return "if [ ! -x " + python + " ]; then echo venv=absent; exit 0; fi; echo venv=present; "
+        + python + " -c 'import sys, importlib.metadata as m\n"
         + "print(\"python=\" + sys.version.split()[0])\n"
         + "for d in (\"ray\", \"vllm\"):\n"
         + "    try:\n"
@@ -116,7 +119,7 @@ public final class PreflightProbes {
 
   /** {@code df -P -k} of the nearest existing directory at or above {@code path}. */
   static String diskAt(String path) {
-    return "p=" + path + "; while [ ! -e \"$p\" ]; do p=$(dirname \"$p\"); done; df -P -k \"$p\"";
+    return "p=" + Shell.quote(path) + "; while [ ! -e \"$p\" ]; do p=$(dirname \"$p\"); done; df -P -k \"$p\"";
   }
 
   static String ports() {
@@ -131,7 +134,7 @@ public final class PreflightProbes {
    * peer's SSH port (refused still proves the address answers).
    */
   static String reach(List<String> peers) {
-    return "for t in " + String.join(" ", peers) + "; do a=${t%:*}; port=${t#*:}; "
+    return "for t in " + Shell.words(peers) + "; do a=${t%:*}; port=${t#*:}; "
         + "if command -v ping >/dev/null 2>&1 && ping -n -c 1 -W 2 \"$a\" >/dev/null 2>&1; then echo \"$a icmp\"; continue; fi; "
         + "if ! command -v bash >/dev/null 2>&1; then echo \"$a none no-ping-no-bash\"; continue; fi; "
         + "out=$(timeout 4 bash -c \"exec 3<>/dev/tcp/$a/$port\" 2>&1); rc=$?; "
@@ -142,7 +145,7 @@ public final class PreflightProbes {
   }
 
   static String model(String modelDir) {
-    return "d=" + modelDir + "; if [ ! -d \"$d\" ]; then echo present=no; exit 0; fi; echo present=yes; "
+    return "d=" + Shell.quote(modelDir) + "; if [ ! -d \"$d\" ]; then echo present=no; exit 0; fi; echo present=yes; "
         + "[ -f \"$d/.vrc-complete\" ] && echo \"complete=$(cat \"$d/.vrc-complete\")\"; "
         + "echo \"weights=$(find \"$d\" -maxdepth 2 -type f \\( -name '*.safetensors' -o -name '*.bin' -o -name '*.pt'"
         + " -o -name '*.pth' -o -name '*.gguf' \\) -printf '%s\\n' 2>/dev/null | awk '{s += $1} END {printf \"%d\", s}')\"";

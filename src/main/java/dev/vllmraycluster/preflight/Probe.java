@@ -24,7 +24,7 @@ public record Probe(String name, String command, String stdin, Duration timeout)
 
   /** Single-quotes a string for a POSIX shell. */
   public static String quote(String s) {
-    return "'" + s.replace("'", "'\\''") + "'";
+    return dev.vllmraycluster.contract.Shell.singleQuoted(s);
   }
 
   @Override

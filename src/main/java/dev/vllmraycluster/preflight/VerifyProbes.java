@@ -1,6 +1,8 @@
 package dev.vllmraycluster.preflight;
 
 import dev.vllmraycluster.node.GpuNode;
+import dev.vllmraycluster.contract.HostContract;
+import dev.vllmraycluster.contract.Shell;
 import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.ClusterSpec.FirewallBackend;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
@@ -26,20 +28,20 @@ public final class VerifyProbes {
   public static final String API_FROM_HERE = "api-from-here";
 
   /** Where the ray unit keeps Ray's auth token on a host (docs/host-contract.md). */
-  static final String RAY_TOKEN_FILE = "/etc/vllm-ray-cluster/secrets/ray-token";
+  static final String RAY_TOKEN_FILE = HostContract.SecretFiles.RAY_TOKEN_ON_HOST;
 
   private VerifyProbes() {}
 
   public static List<String> units(ClusterSpec spec, NodeSpec node) {
     List<String> units = new ArrayList<>();
     if (spec.network().firewallBackend() != FirewallBackend.NONE) {
-      units.add("vrc-firewall");
+      units.add(HostContract.Units.FIREWALL);
     }
     if (node.role() == Role.HEAD) {
-      units.add("vrc-ray-head");
-      units.add("vrc-vllm");
+      units.add(HostContract.Units.RAY_HEAD);
+      units.add(HostContract.Units.VLLM);
     } else {
-      units.add("vrc-ray-worker");
+      units.add(HostContract.Units.RAY_WORKER);
     }
     return units;
   }
@@ -62,8 +64,8 @@ public final class VerifyProbes {
     String auth = spec.ray().authToken() == null ? ""
         : "env RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH=" + RAY_TOKEN_FILE + " ";
     p.add(Probe.of(RAY, "if [ \"$(id -u)\" = 0 ]; then r='runuser -u " + GpuNode.SERVICE_USER + " --'; else r='sudo -n -u "
-        + GpuNode.SERVICE_USER + "'; fi; $r " + auth + spec.software().venvPath() + "/bin/ray status --address " + head + ":"
-        + spec.ray().gcsPort()).withTimeout(Duration.ofSeconds(60)));
+        + GpuNode.SERVICE_USER + "'; fi; $r " + auth + Shell.quote(spec.software().venvPath() + "/bin/ray") + " status --address "
+        + head + ":" + spec.ray().gcsPort()).withTimeout(Duration.ofSeconds(60)));
     String base = "http://" + head + ":" + spec.vllm().port();
     p.add(Probe.of(HEALTH, "curl -sS -m 10 -o /dev/null -w '%{http_code}' " + base + "/health"));
     String keyHeader = apiKey == null ? "" : "-H @- ";
@@ -72,8 +74,8 @@ public final class VerifyProbes {
         Probe.DEFAULT_TIMEOUT));
     String body = "{\"model\": \"" + spec.model().servedModelName() + "\", \"max_tokens\": 16, \"messages\":"
         + " [{\"role\": \"user\", \"content\": \"Say hello (vllm-ray-cluster verify).\"}]}";
-    p.add(new Probe(CHAT, "curl -sS -m 120 " + keyHeader + "-H 'Content-Type: application/json' -d '" + body
-        + "' -w '\\n%{http_code}' " + base + "/v1/chat/completions", stdin, Duration.ofSeconds(130)));
+    p.add(new Probe(CHAT, "curl -sS -m 120 " + keyHeader + "-H 'Content-Type: application/json' -d " + Shell.singleQuoted(body)
+        + " -w '\\n%{http_code}' " + base + "/v1/chat/completions", stdin, Duration.ofSeconds(130)));
     return p;
   }
 

@@ -1,23 +1,24 @@
 package dev.vllmraycluster.ray;
 
-import com.hashicorp.cdktf.ITerraformDependable;
 import dev.vllmraycluster.node.GpuNode;
-import dev.vllmraycluster.node.HostStep;
-import dev.vllmraycluster.node.ProjectLayout;
-import dev.vllmraycluster.spec.ClusterSpec;
-import java.util.List;
+import java.util.Objects;
 
 /**
  * A Ray worker ({@code vrc-ray-worker.service}) joining the head; replaced with the head, so a
  * new head always gets its workers back.
  */
 public class RayWorker extends RayNode {
-  public RayWorker(
-      GpuNode node,
-      ProjectLayout layout,
-      ClusterSpec cluster,
-      List<ITerraformDependable> after,
-      List<HostStep> restartsWith) {
-    super(node, layout, cluster, RayArgs.worker(cluster, node.spec()), after, restartsWith);
+  /**
+   * @param node the worker node (its scope)
+   * @param id {@code ray}: the resource is {@code <worker>_ray}
+   * @param props with {@link RayNodeProps#head()} set
+   */
+  public RayWorker(GpuNode node, String id, RayNodeProps props) {
+    super(node, id, requireHead(props), RayArgs.worker(props.cluster(), node.spec()));
+  }
+
+  private static RayNodeProps requireHead(RayNodeProps props) {
+    Objects.requireNonNull(props.head(), "a RayWorker needs RayNodeProps.head: the Ray head it joins");
+    return props;
   }
 }

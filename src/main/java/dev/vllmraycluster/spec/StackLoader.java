@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.exc.IgnoredPropertyException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
@@ -26,8 +27,10 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
- * Reads {@code stacks/<name>.yaml} strictly: unknown keys, wrong types, duplicate keys and missing
- * required fields are errors that name the file, the path in it and the fix.
+ * Reads {@code stacks/<name>.yaml} strictly onto the typed model ({@link ClusterSpec}, key for key):
+ * unknown keys (with "did you mean"), wrong types, duplicate keys and YAML syntax errors (with line
+ * and column) are errors that name the file, the path in it and the fix. Relative paths are
+ * relative to the project root. Then {@link SpecValidator} runs, as on a spec built in Java.
  */
 public final class StackLoader {
   private static final ObjectMapper YAML = strictMapper();
@@ -70,9 +73,9 @@ public final class StackLoader {
                   "rename the file to lowercase letters, digits and '-', starting with a letter,"
                       + " e.g. stacks/gpu-prod.yaml")));
     }
-    StackFile raw;
+    ClusterSpec raw;
     try {
-      raw = YAML.readValue(file.toFile(), StackFile.class);
+      raw = YAML.readValue(file.toFile(), ClusterSpec.class);
     } catch (JsonProcessingException e) {
       throw new SpecException(source, List.of(describe(e)));
     } catch (IOException e) {
@@ -86,7 +89,8 @@ public final class StackLoader {
               new Problem(
                   "(file)", "the file is empty", "describe at least nodes: and model: in it")));
     }
-    return new SpecValidator(projectRoot).resolve(source, name, raw);
+    ClusterSpec spec = raw.withName(name).withPathsResolvedAgainst(projectRoot);
+    return new Loaded(spec, SpecValidator.check(spec, source));
   }
 
   /** A validated stack and the warnings it raised (risks that are allowed, but flagged). */
@@ -97,6 +101,7 @@ public final class StackLoader {
         JsonMapper.builder(new YAMLFactory())
             .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_IGNORED_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -133,6 +138,21 @@ public final class StackLoader {
           (suggestion == null ? "" : "did you mean '" + suggestion + "'? ")
               + "known keys here: "
               + String.join(", ", known));
+    }
+    if (e instanceof IgnoredPropertyException i) {
+      return new Problem(
+          path(i.getPath()),
+          "unknown key '" + i.getPropertyName() + "'",
+          "the stack name comes from the file name (stacks/<name>.yaml): remove the key");
+    }
+    if (e instanceof InvalidFormatException f && f.getTargetType() != null && f.getTargetType().isEnum()) {
+      Object[] constants = f.getTargetType().getEnumConstants();
+      String hint = constants.length > 0 && constants[0] instanceof YamlEnum y ? y.hint() : null;
+      String choices = String.join(", ", java.util.Arrays.stream(constants).map(c -> ((YamlEnum) c).yamlName()).toList());
+      return new Problem(
+          path(f.getPath()),
+          "'" + f.getValue() + "' is not one of " + choices,
+          "use one of " + choices + (hint == null ? "" : "; " + hint));
     }
     if (e instanceof InvalidFormatException f) {
       return new Problem(
@@ -194,7 +214,7 @@ public final class StackLoader {
     if (Collection.class.isAssignableFrom(type)) {
       return "a list";
     }
-    return "a mapping of keys (" + type.getSimpleName().replace("Entry", "").toLowerCase(Locale.ROOT) + ")";
+    return "a mapping of keys (" + type.getSimpleName().replace("Spec", "").replace("Defaults", "").toLowerCase(Locale.ROOT) + ")";
   }
 
   private static String example(Class<?> type) {

@@ -1,10 +1,11 @@
 package dev.vllmraycluster.storage;
 
 import com.hashicorp.cdktf.ITerraformDependable;
+import dev.vllmraycluster.contract.HostContract;
+import dev.vllmraycluster.contract.HostContract.Component;
 import dev.vllmraycluster.node.Env;
 import dev.vllmraycluster.node.GpuNode;
 import dev.vllmraycluster.node.HostStep;
-import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.ClusterSpec.HuggingFace;
 import dev.vllmraycluster.spec.ClusterSpec.LocalDirectory;
@@ -34,14 +35,21 @@ public class ModelStore extends HostStep {
 
   private final StoreRole storeRole;
 
-  public ModelStore(
-      GpuNode node,
-      ProjectLayout layout,
-      ClusterSpec cluster,
-      List<ITerraformDependable> after,
-      List<HostStep> restartsWith) {
-    super(node, "model", layout, props(node.spec(), layout, cluster, after, restartsWith));
-    this.storeRole = storeRole(cluster.storage(), node.spec());
+  /**
+   * @param node the node it stores the model on (its scope)
+   * @param id {@code model}: the resource is {@code <node>_model}
+   */
+  public ModelStore(GpuNode node, String id, ModelStoreProps props) {
+    super(node, id, props.layout(), props(node.spec(), props.cluster(), after(props),
+        props.nfsServer() == null ? List.of() : List.of(props.nfsServer())));
+    this.storeRole = storeRole(props.cluster().storage(), node.spec());
+  }
+
+  private static List<ITerraformDependable> after(ModelStoreProps props) {
+    List<ITerraformDependable> after = new ArrayList<>();
+    after.add(props.bootstrap().resource());
+    after.addAll(props.after());
+    return after;
   }
 
   public StoreRole storeRole() {
@@ -78,7 +86,6 @@ public class ModelStore extends HostStep {
 
   private static Props props(
       NodeSpec node,
-      ProjectLayout layout,
       ClusterSpec cluster,
       List<ITerraformDependable> after,
       List<HostStep> restartsWith) {
@@ -105,42 +112,42 @@ public class ModelStore extends HostStep {
 
     Env env =
         Env.of(node, "model-store")
-            .put("STORAGE_MODE", storage.mode().name().toLowerCase(Locale.ROOT))
-            .put("STORE_ROLE", role.name().toLowerCase(Locale.ROOT))
-            .put("MOUNT_PATH", storage.mountPath())
-            .put("MODEL_DIR", storage.modelPath(cluster.model()))
-            .put("NFS_SERVER", nfsServer)
-            .put("NFS_SERVER_PATH", nfsServerPath)
-            .put("NFS_CLIENTS", clients)
-            .put("NFS_MOUNT_OPTIONS", mountOptions)
-            .put("FETCH_MODEL", holdsData);
+            .put(HostContract.Env.STORAGE_MODE, storage.mode().name().toLowerCase(Locale.ROOT))
+            .put(HostContract.Env.STORE_ROLE, role.name().toLowerCase(Locale.ROOT))
+            .put(HostContract.Env.MOUNT_PATH, storage.mountPath())
+            .put(HostContract.Env.MODEL_DIR, storage.modelPath(cluster.model()))
+            .put(HostContract.Env.NFS_SERVER, nfsServer)
+            .put(HostContract.Env.NFS_SERVER_PATH, nfsServerPath)
+            .put(HostContract.Env.NFS_CLIENTS, clients)
+            .put(HostContract.Env.NFS_MOUNT_OPTIONS, mountOptions)
+            .put(HostContract.Env.FETCH_MODEL, holdsData);
     List<Upload> uploads = new ArrayList<>();
     if (cluster.model().source() instanceof HuggingFace hf) {
-      env.put("MODEL_SOURCE", "huggingface")
-          .put("HF_REPO", hf.repo())
-          .put("HF_REVISION", hf.revision())
-          .put("HF_ENDPOINT", hf.endpoint())
-          .put("MODEL_MANIFEST", manifest(cluster));
+      env.put(HostContract.Env.MODEL_SOURCE, "huggingface")
+          .put(HostContract.Env.HF_REPO, hf.repo())
+          .put(HostContract.Env.HF_REVISION, hf.revision())
+          .put(HostContract.Env.HF_ENDPOINT, hf.endpoint())
+          .put(HostContract.Env.MODEL_MANIFEST, manifest(cluster));
       if (hf.token() != null && holdsData) {
         // Delivered from an ephemeral variable into a root-only file; never in state or plan.
         String variable = "var." + hf.token().variableName();
-        uploads.add(Upload.secretContent("secrets/hf-token", "${" + variable + "}"));
+        uploads.add(Upload.secretContent(HostContract.SecretFiles.HF_TOKEN, "${" + variable + "}"));
       }
     } else if (cluster.model().source() instanceof LocalDirectory dir) {
       String digest = ModelDirectory.digest(Path.of(dir.path()));
-      env.put("MODEL_SOURCE", "upload")
-          .put("HF_REPO", "")
-          .put("HF_REVISION", "")
-          .put("HF_ENDPOINT", "")
-          .put("MODEL_MANIFEST", "upload:" + digest);
+      env.put(HostContract.Env.MODEL_SOURCE, "upload")
+          .put(HostContract.Env.HF_REPO, "")
+          .put(HostContract.Env.HF_REVISION, "")
+          .put(HostContract.Env.HF_ENDPOINT, "")
+          .put(HostContract.Env.MODEL_MANIFEST, "upload:" + digest);
       if (holdsData) {
         uploads.add(Upload.directory("model", dir.path(), digest));
       }
     }
-    env.put("DELETE_ON_DESTROY", storage.deleteOnDestroy())
-        .put("VENV_PATH", cluster.software().venvPath())
-        .put("SERVICE_USER", GpuNode.SERVICE_USER);
-    return new Props(node, "model-store", env.build(), List.of(), after, restartsWith, uploads);
+    env.put(HostContract.Env.DELETE_ON_DESTROY, storage.deleteOnDestroy())
+        .put(HostContract.Env.VENV_PATH, cluster.software().venvPath())
+        .put(HostContract.Env.SERVICE_USER, GpuNode.SERVICE_USER);
+    return new Props(node, Component.MODEL_STORE.module(), env.build(), List.of(), after, restartsWith, uploads);
   }
 
   private static String readWrite(String options) {

@@ -1,12 +1,14 @@
 package dev.vllmraycluster.vllm;
 
 import com.hashicorp.cdktf.ITerraformDependable;
+import dev.vllmraycluster.contract.HostContract;
+import dev.vllmraycluster.contract.HostContract.Component;
+import dev.vllmraycluster.contract.HostContract.VllmFlags;
 import dev.vllmraycluster.firewall.Exposure;
 import dev.vllmraycluster.firewall.Firewall;
 import dev.vllmraycluster.node.Env;
 import dev.vllmraycluster.node.GpuNode;
 import dev.vllmraycluster.node.HostStep;
-import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.ray.RayArgs;
 import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.ClusterSpec.VllmSpec;
@@ -19,43 +21,50 @@ import java.util.List;
  * ephemeral OpenTofu variable into a root-only file the unit reads; it is never an argument.
  */
 public class VllmService extends HostStep {
-  public static final String API_KEY_FILE = "secrets/vllm.env";
+  public static final String API_KEY_FILE = HostContract.SecretFiles.VLLM_API_KEY;
 
-  public VllmService(
-      GpuNode head,
-      ProjectLayout layout,
-      ClusterSpec cluster,
-      List<ITerraformDependable> after,
-      List<HostStep> restartsWith) {
-    super(head, "vllm", layout, props(head, cluster, after, restartsWith));
+  /**
+   * @param head the head node (its scope)
+   * @param id {@code vllm}: the resource is {@code <head>_vllm}
+   */
+  public VllmService(GpuNode head, String id, VllmServiceProps props) {
+    super(head, id, props.layout(), props(head, props.cluster(), props.after(), restartsWith(props)));
+  }
+
+  private static List<HostStep> restartsWith(VllmServiceProps p) {
+    List<HostStep> steps = new ArrayList<>();
+    steps.add(p.bootstrap());
+    steps.addAll(p.modelStores());
+    steps.addAll(p.rayNodes());
+    return steps;
   }
 
   /** The server's arguments after {@code python -m vllm.entrypoints.openai.api_server}. */
   public static List<String> args(ClusterSpec cluster) {
     VllmSpec v = cluster.vllm();
     List<String> args = new ArrayList<>();
-    args.add("--model");
+    args.add(VllmFlags.MODEL);
     args.add(cluster.storage().modelPath(cluster.model()));
-    args.add("--served-model-name");
+    args.add(VllmFlags.SERVED_MODEL_NAME);
     args.add(cluster.model().servedModelName());
-    args.add("--host");
+    args.add(VllmFlags.HOST);
     args.add(v.host());
-    args.add("--port");
+    args.add(VllmFlags.PORT);
     args.add(String.valueOf(v.port()));
-    args.add("--tensor-parallel-size");
+    args.add(VllmFlags.TENSOR_PARALLEL_SIZE);
     args.add(String.valueOf(v.tensorParallelSize()));
-    args.add("--pipeline-parallel-size");
+    args.add(VllmFlags.PIPELINE_PARALLEL_SIZE);
     args.add(String.valueOf(v.pipelineParallelSize()));
-    args.add("--distributed-executor-backend");
+    args.add(VllmFlags.DISTRIBUTED_EXECUTOR_BACKEND);
     args.add("ray");
-    args.add("--gpu-memory-utilization");
+    args.add(VllmFlags.GPU_MEMORY_UTILIZATION);
     args.add(String.valueOf(v.gpuMemoryUtilization()));
     if (v.maxModelLen() != null) {
-      args.add("--max-model-len");
+      args.add(VllmFlags.MAX_MODEL_LEN);
       args.add(String.valueOf(v.maxModelLen()));
     }
     if (v.dtype() != null) {
-      args.add("--dtype");
+      args.add(VllmFlags.DTYPE);
       args.add(v.dtype());
     }
     args.addAll(v.extraArgs());
@@ -77,30 +86,30 @@ public class VllmService extends HostStep {
               "VLLM_API_KEY=${" + variable + "}\n"));
     }
     Env env =
-        Env.of(head.spec(), "vllm")
-            .put("VENV_PATH", cluster.software().venvPath())
-            .put("SERVICE_USER", GpuNode.SERVICE_USER)
-            .put("RAY_ADDRESS", RayArgs.headAddress(cluster))
-            .put("VLLM_HOST_IP", head.spec().address())
-            .put("NETWORK_INTERFACE", head.spec().networkInterface())
-            .put("API_PORT", v.port())
-            .put("SERVED_MODEL_NAME", cluster.model().servedModelName())
-            .put("REQUIRE_API_KEY", v.apiKey() != null)
-            .put("RAY_AUTH_MODE", cluster.ray().authToken() == null ? "disabled" : "token")
-            .put("READINESS_TIMEOUT_SECONDS", v.readinessTimeoutSeconds())
+        Env.of(head.spec(), Component.VLLM.module())
+            .put(HostContract.Env.VENV_PATH, cluster.software().venvPath())
+            .put(HostContract.Env.SERVICE_USER, GpuNode.SERVICE_USER)
+            .put(HostContract.Env.RAY_ADDRESS, RayArgs.headAddress(cluster))
+            .put(HostContract.Env.VLLM_HOST_IP, head.spec().address())
+            .put(HostContract.Env.NETWORK_INTERFACE, head.spec().networkInterface())
+            .put(HostContract.Env.API_PORT, v.port())
+            .put(HostContract.Env.SERVED_MODEL_NAME, cluster.model().servedModelName())
+            .put(HostContract.Env.REQUIRE_API_KEY, v.apiKey() != null)
+            .put(HostContract.Env.RAY_AUTH_MODE, cluster.ray().authToken() == null ? "disabled" : "token")
+            .put(HostContract.Env.READINESS_TIMEOUT_SECONDS, v.readinessTimeoutSeconds())
             // vLLM's internal sockets from a known base (a protected range), not wherever the
             // kernel puts them.
-            .put("VLLM_PORT", Exposure.VLLM_INTERNAL_PORT)
-            .put("SERVICE_SLICE", Firewall.SERVICE_SLICE)
-            .put("FIREWALL_UNIT", Firewall.requiredUnit(cluster));
+            .put(HostContract.Env.VLLM_PORT, Exposure.VLLM_INTERNAL_PORT)
+            .put(HostContract.Env.SERVICE_SLICE, Firewall.SERVICE_SLICE)
+            .put(HostContract.Env.FIREWALL_UNIT, Firewall.requiredUnit(cluster));
     // Informational (the scripts do not read it): what the TP group talks over, for plan reviews.
     // Only when declared, so that stacks without it keep their digests.
     if (cluster.network().interconnect() != null) {
-      env.put("INTERCONNECT", cluster.network().interconnect().yamlName());
+      env.put(HostContract.Env.INTERCONNECT, cluster.network().interconnect().yamlName());
     }
     return new Props(
         head.spec(),
-        "vllm",
+        Component.VLLM.module(),
         env.build(),
         args(cluster),
         after,

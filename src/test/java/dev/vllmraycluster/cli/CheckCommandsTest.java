@@ -1,5 +1,6 @@
 package dev.vllmraycluster.cli;
 
+import dev.vllmraycluster.TestStacks;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,6 +22,10 @@ class CheckCommandsTest {
     return CliRun.of(args);
   }
 
+  /**
+   * SSH goes to 127.0.0.1:1 (closed). A node's address may not be a loopback address, so it is one
+   * of this machine's own: verify's /health from here stays on this machine.
+   */
   Path closedPortStack() throws Exception {
     return closedPortStack(dir);
   }
@@ -30,13 +35,14 @@ class CheckCommandsTest {
     Path file = dir.resolve("loop.yaml");
     Files.writeString(file, """
         nodes:
-          - {name: head, role: head, address: 127.0.0.1, ssh_port: 1, gpus: 1,
+          - {name: head, role: head, address: %s, ssh_host: 127.0.0.1, ssh_port: 1, gpus: 1,
              ssh_host_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFao4CFUvThOXVZG7HwxhpeByT1O0Qx4iiqvxnZwACXR"}
         ssh: {user: root}
         model: {huggingface_repo: deepseek-ai/deepseek-llm-7b-chat}
-        """);
+        """.formatted(TestStacks.ownAddress()));
     return file;
   }
+
 
   @Test
   void failsOnBadArguments() {

@@ -33,10 +33,10 @@ class LoggingTest {
       Path stack = dir.resolve("loopback.yaml");
       Files.writeString(stack, """
           nodes:
-            - {name: head, role: head, address: 127.0.0.1, ssh_port: %d, gpus: 1, ssh_host_key: "%s"}
+            - {name: head, role: head, address: %s, ssh_host: 127.0.0.1, ssh_port: %d, gpus: 1, ssh_host_key: "%s"}
           ssh: {user: ops, private_key_path: %s}
           model: {huggingface_repo: deepseek-ai/deepseek-llm-7b-chat}
-          """.formatted(server.port(), server.hostKey(), key));
+          """.formatted(TestStacks.ownAddress(), server.port(), server.hostKey(), key));
 
       Result quiet = cli("preflight", stack.toString(), "--ignore=all");
       assertEquals(ExitCodes.OK, quiet.code(), quiet.out() + quiet.err());

@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,6 +74,25 @@ class SynthCommandTest {
     assertTrue(message.contains("fix:"), message);
     assertTrue(message.contains("nothing was written"), message);
     assertFalse(Files.exists(outdir), "synth wrote " + outdir);
+  }
+
+  @Test
+  void warningsBecomeCdktfAnnotationsNotStderr() throws IOException {
+    // The cdktf CLI shows whatever the app writes to stderr as "[ERROR] default - ...", and
+    // annotations of level @cdktf/warn as "WARN [path]: ...".
+    Files.writeString(root.resolve("stacks/open.yaml"), TestStacks.cluster(1, 1, "  require_api_key: false\n"));
+    Path outdir = root.resolve("out");
+    assertEquals(ExitCodes.OK, run("synth", "--outdir", outdir.toString()), text(err));
+    assertFalse(text(err).contains("require_api_key"), "a warning on stderr: " + text(err));
+    com.fasterxml.jackson.databind.JsonNode annotations =
+        TestStacks.JSON.readTree(outdir.resolve("manifest.json").toFile()).at("/stacks/open/annotations");
+    List<String> warnings = new java.util.ArrayList<>();
+    annotations.forEach(a -> warnings.add(a.get("level").asText() + " " + a.get("constructPath").asText() + " " + a.get("message").asText()));
+    assertTrue(warnings.stream().anyMatch(w -> w.startsWith("@cdktf/warn open/cluster vllm.require_api_key: false")), warnings.toString());
+    assertTrue(warnings.stream().allMatch(w -> w.startsWith("@cdktf/warn ")), warnings.toString());
+    // validate still prints them: it is our own command, not run by the cdktf CLI.
+    assertEquals(ExitCodes.OK, run("validate"));
+    assertTrue(text(err).contains("warning: stacks/open.yaml: vllm.require_api_key: false"), text(err));
   }
 
   @Test

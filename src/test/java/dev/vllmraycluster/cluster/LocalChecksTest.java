@@ -30,7 +30,7 @@ class LocalChecksTest {
 
   JsonNode synth(ClusterSpec spec, Path stackFile) throws IOException {
     App app = Testing.app();
-    ClusterStack stack = new ClusterStack(app, spec.name(), TestStacks.layout(), spec, stackFile);
+    ClusterStack stack = new ClusterStack(app, spec.name(), ClusterStackProps.builder().cluster(spec).layout(TestStacks.layout()).stackFile(stackFile).build());
     return TestStacks.JSON.readTree(Testing.synth(stack));
   }
 

@@ -267,7 +267,7 @@ class SynthTest {
   void withoutAStateFieldTheBackendIsCdktfsDefaultLocalFile() throws IOException {
     // CDKTF adds its default backend when the app synthesizes (Testing.synth does not): run it.
     App app = new App(AppConfig.builder().outdir(dir.resolve("out").toString()).build());
-    new ClusterStack(app, "reference", TestStacks.layout(), TestStacks.loadReference().spec());
+    new ClusterStack(app, "reference", ClusterStackProps.builder().cluster(TestStacks.loadReference().spec()).layout(TestStacks.layout()).build());
     app.synth();
     JsonNode backend = TestStacks.JSON.readTree(dir.resolve("out/stacks/reference/cdk.tf.json").toFile()).at("/terraform/backend");
     assertEquals(List.of("local"), fieldNames(backend));

@@ -10,6 +10,7 @@ import com.hashicorp.cdktf.App;
 import com.hashicorp.cdktf.Testing;
 import dev.vllmraycluster.TestStacks;
 import dev.vllmraycluster.cluster.ClusterStack;
+import dev.vllmraycluster.cluster.ClusterStackProps;
 import dev.vllmraycluster.spec.ClusterSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,7 +45,7 @@ class ConnectionTest {
 
   JsonNode synth(ClusterSpec spec, KnownHostKeys keys) {
     App app = Testing.app();
-    ClusterStack s = new ClusterStack(app, spec.name(), new ProjectLayout(TestStacks.ROOT, keys), spec);
+    ClusterStack s = new ClusterStack(app, spec.name(), ClusterStackProps.builder().cluster(spec).layout(new ProjectLayout(TestStacks.ROOT, keys)).build());
     try {
       return TestStacks.JSON.readTree(Testing.synth(s));
     } catch (IOException e) {

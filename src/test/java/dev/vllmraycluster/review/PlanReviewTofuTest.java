@@ -53,8 +53,11 @@ class PlanReviewTofuTest {
     assertTrue(md.contains("| GPUs vLLM uses / GPUs declared to Ray | — | 2 / 3 |"), md);
     assertTrue(md.contains("| GPUs per node (`--num-gpus`) | — | head 1, worker1 1, worker2 1 |"), md);
     // TP 2 over 1-GPU nodes and no declared interconnect: flagged, but nothing high.
-    List<Risk> risks = review.risks();
+    List<Risk> risks = otherThanRevision(review);
     assertEquals(1, risks.size(), risks.toString());
+    // The reference fetches the branch main: flagged as a revision that can move.
+    assertTrue(review.risks().stream().anyMatch(r -> r.title().equals("Model revision `main` on `head` is not a commit")),
+        review.risks().toString());
     assertTrue(risks.get(0).title().contains("Tensor parallel 2 spans nodes without a declared fast interconnect"), risks.toString());
   }
 
@@ -64,7 +67,7 @@ class PlanReviewTofuTest {
     ClusterSpec ib = TestStacks.load(dir, "ib", TestStacks.cluster(1, 1, "  tensor_parallel_size: 2\n")
         .replace("network:\n", "network:\n  interconnect: infiniband\n")).spec();
     PlanReview review = new PlanReview(PlanParser.parse(plans.planJson(plans.synth(ib), Map.of())));
-    assertTrue(review.risks().isEmpty(), review.risks().toString());
+    assertTrue(otherThanRevision(review).isEmpty(), otherThanRevision(review).toString());
     assertTrue(review.markdown().contains("| declared interconnect (`network.interconnect`) | — | `infiniband` |"), review.markdown());
   }
 
@@ -80,7 +83,7 @@ class PlanReviewTofuTest {
     assertTrue(md.contains("| vLLM API server | `head_vllm` | **replace** | `--gpu-memory-utilization` `0.9` → `0.85` |"), md);
     assertTrue(md.contains("| Ray head | `head_ray` | no change |  |"), md);
     assertTrue(md.contains("vLLM restarts"), md);
-    assertTrue(review.risks().isEmpty(), review.risks().toString());
+    assertTrue(otherThanRevision(review).isEmpty(), otherThanRevision(review).toString());
   }
 
   @Test
@@ -105,7 +108,7 @@ class PlanReviewTofuTest {
     assertTrue(md.contains("| tensor parallel × pipeline parallel | 1 × 3 | **1 × 4** |"), md);
     assertTrue(md.contains("| GPUs vLLM uses / GPUs declared to Ray | 3 / 3 | **4 / 4** |"), md);
     assertTrue(md.contains("Cluster nodes, which reach every port of each other: `10.0.0.10 10.0.0.11 10.0.0.12 10.0.0.13` (+ `10.0.0.13`)"), md);
-    assertTrue(review.risks().isEmpty(), review.risks().toString());
+    assertTrue(otherThanRevision(review).isEmpty(), otherThanRevision(review).toString());
     assertTrue(md.contains("Model stores re-made, their data kept (`head_model`, `worker1_model`, `worker2_model`)"), md);
   }
 
@@ -114,7 +117,7 @@ class PlanReviewTofuTest {
     ClusterSpec before = load("open", TestStacks.cluster(1, 1, ""));
     ClusterSpec after = load("open", TestStacks.cluster(1, 1, "").replace("[10.0.1.0/24]", "[0.0.0.0/0]"));
     PlanReview review = new RealPlans(dir).review(before, after);
-    List<Risk> risks = review.risks();
+    List<Risk> risks = otherThanRevision(review);
     assertEquals(1, risks.size(), risks.toString());
     assertEquals(Risk.Level.HIGH, risks.get(0).level());
     assertTrue(risks.get(0).introduced());
@@ -296,5 +299,39 @@ class PlanReviewTofuTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
     return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aModelRevisionThatIsNotACommitIsFlaggedAndAPinnedOneIsNot() {
+    RealPlans plans = new RealPlans(dir);
+    String sha = "0123456789abcdef0123456789abcdef01234567";
+    ClusterSpec pinned = TestStacks.load(dir, "pinned", TestStacks.cluster(1, 2, "")
+        .replace("huggingface_repo: deepseek-ai/deepseek-llm-7b-chat", "huggingface_repo: deepseek-ai/deepseek-llm-7b-chat\n  revision: " + sha)).spec();
+    PlanReview review = new PlanReview(PlanParser.parse(plans.planJson(plans.synth(pinned), Map.of())));
+    assertTrue(review.risks().isEmpty(), review.risks().toString());
+    ClusterSpec tag = TestStacks.load(dir, "tag", TestStacks.cluster(1, 2, "")
+        .replace("huggingface_repo: deepseek-ai/deepseek-llm-7b-chat", "huggingface_repo: deepseek-ai/deepseek-llm-7b-chat\n  revision: v1.0")).spec();
+    List<Risk> risks = new PlanReview(PlanParser.parse(plans.planJson(plans.synth(tag), Map.of()))).risks();
+    assertEquals(1, risks.size(), risks.toString());
+    assertEquals("Model revision `v1.0` on `head` is not a commit", risks.get(0).title());
+    assertTrue(risks.get(0).detail().contains("Pin `model.revision` to the 40-hex commit"), risks.get(0).detail());
+  }
+
+  @Test
+  void plainHttpMirrorsTrustedHostsAndSourceBuildsAreFlagged() {
+    RealPlans plans = new RealPlans(dir);
+    ClusterSpec http = TestStacks.load(dir, "http", TestStacks.cluster(1, 2, "")
+        .replace("huggingface_repo: deepseek-ai/deepseek-llm-7b-chat",
+            "huggingface_repo: deepseek-ai/deepseek-llm-7b-chat\n  revision: 0123456789abcdef0123456789abcdef01234567\n  hf_endpoint: http://hf.lan")
+        + "software: {pip_index_url: 'http://mirror.lan/simple', pip_trusted_host: mirror.lan, allow_source_builds: true}\n").spec();
+    List<String> titles = new PlanReview(PlanParser.parse(plans.planJson(plans.synth(http), Map.of()))).risks().stream()
+        .map(Risk::title).toList();
+    assertEquals(List.of("Packages from a plain-HTTP mirror `http://mirror.lan/simple`", "pip skips TLS checks for `mirror.lan`",
+        "pip may build packages from source", "Model fetched over plain HTTP from `http://hf.lan`"), titles);
+  }
+
+  /** The risks, less the moving model revision every stack of TestStacks.cluster has. */
+  private static List<Risk> otherThanRevision(PlanReview review) {
+    return review.risks().stream().filter(r -> !r.title().startsWith("Model revision")).toList();
   }
 }

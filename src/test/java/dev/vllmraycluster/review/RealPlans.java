@@ -6,6 +6,7 @@ import com.hashicorp.cdktf.App;
 import com.hashicorp.cdktf.AppConfig;
 import dev.vllmraycluster.TestStacks;
 import dev.vllmraycluster.cluster.ClusterStack;
+import dev.vllmraycluster.cluster.ClusterStackProps;
 import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.tofu.Tofu;
 import java.io.IOException;
@@ -41,7 +42,7 @@ final class RealPlans {
   /** Synthesizes a stack through a real CDKTF App and initializes it against this state. */
   Path synth(ClusterSpec spec) {
     App app = new App(AppConfig.builder().outdir(dir.resolve("synth" + (++synths)).toString()).build());
-    new ClusterStack(app, spec.name(), TestStacks.layout(), spec);
+    new ClusterStack(app, spec.name(), ClusterStackProps.builder().cluster(spec).layout(TestStacks.layout()).build());
     app.synth();
     Path stackDir = Path.of(app.getOutdir()).resolve("stacks").resolve(spec.name());
     init(stackDir);

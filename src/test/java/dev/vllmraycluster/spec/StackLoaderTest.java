@@ -313,9 +313,9 @@ class StackLoaderTest {
     StackLoader.Loaded off = TestStacks.load(dir, "off", TestStacks.cluster(1, 1, "") + "ray: {require_auth_token: false}\n");
     assertNull(off.spec().ray().authToken());
     assertTrue(off.warnings().stream().anyMatch(w -> w.contains("without a token")), off.warnings().toString());
-    assertTrue(SpecValidator.atLeast("2.52.0", SpecValidator.RAY_TOKEN_AUTH_SINCE));
-    assertTrue(SpecValidator.atLeast("3.0", SpecValidator.RAY_TOKEN_AUTH_SINCE));
-    assertFalse(SpecValidator.atLeast("2.9.3", SpecValidator.RAY_TOKEN_AUTH_SINCE));
+    assertTrue(ClusterSpec.atLeast("2.52.0", ClusterSpec.RAY_TOKEN_AUTH_SINCE));
+    assertTrue(ClusterSpec.atLeast("3.0", ClusterSpec.RAY_TOKEN_AUTH_SINCE));
+    assertFalse(ClusterSpec.atLeast("2.9.3", ClusterSpec.RAY_TOKEN_AUTH_SINCE));
   }
 
   @Test
@@ -335,8 +335,7 @@ class StackLoaderTest {
   @Test
   void checkRejectsAJavaBuiltSpecWithTooMuchParallelism() {
     ClusterSpec ok = TestStacks.load(dir, "java", TestStacks.cluster(1, 1, "")).spec();
-    ClusterSpec tooMuch = new ClusterSpec(ok.name(), ok.nodes(), ok.network(), ok.software(), ok.model(), ok.storage(), ok.ray(),
-        new ClusterSpec.VllmSpec(9001, "0.0.0.0", 8, 1, 0.9, null, null, null, List.of(), 900));
+    ClusterSpec tooMuch = ok.toBuilder().vllm(ok.vllm().toBuilder().tensorParallelSize(8).pipelineParallelSize(1).build()).build();
     SpecException e = assertThrows(SpecException.class, () -> SpecValidator.check(tooMuch));
     assertFalse(e.problems().isEmpty());
   }
@@ -367,10 +366,10 @@ class StackLoaderTest {
     assertEquals(ClusterSpec.StateSpec.DEFAULT, TestStacks.load(dir, "none", TestStacks.cluster(1, 1, "")).spec().state());
     ClusterSpec local = TestStacks.load(dir, "local", TestStacks.cluster(1, 1, "")
         + "state: {backend: local, path: state/local.tfstate}\n").spec();
-    assertEquals(new ClusterSpec.LocalState(TestStacks.ROOT.resolve("state/local.tfstate").toString()), local.state());
+    assertEquals(ClusterSpec.StateSpec.local(TestStacks.ROOT.resolve("state/local.tfstate").toString()), local.state());
     ClusterSpec s3 = TestStacks.load(dir, "shared", TestStacks.cluster(1, 1, "")
         + "state: {backend: s3, bucket: vrc-state, region: us-east-1, endpoint: 'https://minio.example.org:9000'}\n").spec();
-    assertEquals(new ClusterSpec.S3State("vrc-state", "vllm-ray-cluster/shared.tfstate", "us-east-1", "https://minio.example.org:9000"),
+    assertEquals(ClusterSpec.StateSpec.s3("vrc-state", "vllm-ray-cluster/shared.tfstate", "us-east-1", "https://minio.example.org:9000"),
         s3.state());
   }
 

@@ -9,6 +9,7 @@ import com.hashicorp.cdktf.App;
 import com.hashicorp.cdktf.AppConfig;
 import dev.vllmraycluster.TestStacks;
 import dev.vllmraycluster.cluster.ClusterStack;
+import dev.vllmraycluster.cluster.ClusterStackProps;
 import dev.vllmraycluster.spec.ClusterSpec;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -86,7 +87,7 @@ class TofuPlanTest {
 
   private Path synth(ClusterSpec spec) throws IOException {
     App app = new App(AppConfig.builder().outdir(dir.resolve("cdktf.out").toString()).build());
-    new ClusterStack(app, spec.name(), TestStacks.layout(), spec);
+    new ClusterStack(app, spec.name(), ClusterStackProps.builder().cluster(spec).layout(TestStacks.layout()).build());
     app.synth();
     Path stackDir = Path.of(app.getOutdir()).resolve("stacks").resolve(spec.name());
     // Keep state and plans out of the project: point the local backend into the temp dir.

@@ -1,5 +1,6 @@
 package dev.vllmraycluster.preflight.check;
 
+import dev.vllmraycluster.contract.HostContract;
 import dev.vllmraycluster.preflight.Bytes;
 import dev.vllmraycluster.preflight.Context;
 import dev.vllmraycluster.preflight.ModelSize;
@@ -88,7 +89,7 @@ public final class GpuMemoryCheck extends NodeCheck {
     Map<String, List<String>> who = new HashMap<>();
     for (ComputeApps.App app : apps) {
       String unit = units.get(app.pid());
-      if (unit != null && unit.startsWith("vrc-")) {
+      if (unit != null && unit.startsWith(HostContract.Units.PREFIX)) {
         continue; // ours: a running deployment
       }
       foreignByGpu.merge(app.gpuUuid(), app.usedMiB(), Long::sum);

@@ -1,5 +1,6 @@
 package dev.vllmraycluster.preflight.check;
 
+import dev.vllmraycluster.contract.HostContract;
 import dev.vllmraycluster.preflight.Bytes;
 import dev.vllmraycluster.preflight.Check;
 import dev.vllmraycluster.preflight.Context;
@@ -71,7 +72,7 @@ public final class GpuProcessesCheck implements Check {
       for (ComputeApps.App a : apps) {
         String unit = units.get(a.pid());
         String text = a.processName() + " pid " + a.pid() + " " + Bytes.mib(a.usedMiB()) + (unit == null ? "" : " (" + unit + ")");
-        if (unit != null && unit.startsWith("vrc-")) {
+        if (unit != null && unit.startsWith(HostContract.Units.PREFIX)) {
           ours.add(text);
           gpus.add(a.gpuUuid());
         } else {

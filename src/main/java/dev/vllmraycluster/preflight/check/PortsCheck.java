@@ -1,5 +1,6 @@
 package dev.vllmraycluster.preflight.check;
 
+import dev.vllmraycluster.contract.HostContract;
 import dev.vllmraycluster.preflight.Context;
 import dev.vllmraycluster.preflight.NodeCheck;
 import dev.vllmraycluster.preflight.NodeFacts;
@@ -85,10 +86,10 @@ public final class PortsCheck extends NodeCheck {
       String port = w.getKey() + " (" + w.getValue() + ")";
       if (holders.isEmpty()) {
         unknown.add(port);
-      } else if (holders.stream().allMatch(p -> p.unit() != null && p.unit().startsWith("vrc-"))) {
+      } else if (holders.stream().allMatch(p -> p.unit() != null && p.unit().startsWith(HostContract.Units.PREFIX))) {
         ours.computeIfAbsent(holders.get(0).unit(), k -> new ArrayList<>()).add(w.getKey());
       } else {
-        ListeningPorts.Process p = holders.stream().filter(h -> h.unit() == null || !h.unit().startsWith("vrc-")).findFirst().orElseThrow();
+        ListeningPorts.Process p = holders.stream().filter(h -> h.unit() == null || !h.unit().startsWith(HostContract.Units.PREFIX)).findFirst().orElseThrow();
         taken.add(port + " by " + p.name() + " (pid " + p.pid() + (p.unit() == null ? "" : ", " + p.unit()) + ")");
       }
     }

@@ -1,0 +1,2 @@
+/** The command-line tool bin/vllm-ray-cluster: synth, validate, preflight, verify, plan-review. */
+package dev.vllmraycluster.cli;
