@@ -70,6 +70,7 @@ public final class Gatherer {
     }
     try (shell) {
       NodeFacts facts = NodeFacts.connected(node, login);
+      facts.keyShownToOpenTofu(shells.keyShownToOpenTofu(node));
       List<Probe> ordered = new ArrayList<>(probes);
       for (Probe p : ordered) {
         long before = System.currentTimeMillis();

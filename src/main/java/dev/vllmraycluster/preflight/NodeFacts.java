@@ -16,6 +16,7 @@ public final class NodeFacts {
   private final String sshFix;
   private final Map<String, CommandResult> results = new LinkedHashMap<>();
   private Long clockOffsetMillis;
+  private String keyShownToOpenTofu;
   private long clockUncertaintyMillis;
 
   private NodeFacts(NodeSpec node, String login, String sshError, String sshFix) {
@@ -66,6 +67,16 @@ public final class NodeFacts {
 
   public Map<String, CommandResult> results() {
     return results;
+  }
+
+  /** The host key the node shows OpenTofu's SSH client, or null when not known. */
+  public String keyShownToOpenTofu() {
+    return keyShownToOpenTofu;
+  }
+
+  public NodeFacts keyShownToOpenTofu(String key) {
+    this.keyShownToOpenTofu = key;
+    return this;
   }
 
   public NodeFacts clock(long offsetMillis, long uncertaintyMillis) {

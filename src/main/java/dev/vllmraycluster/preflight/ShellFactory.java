@@ -12,8 +12,26 @@ import java.time.Duration;
 public interface ShellFactory {
   RemoteShell open(NodeSpec node) throws SshFailure;
 
+  /**
+   * The host key the node shows OpenTofu's SSH client ({@code <type> <base64>}), or null when not
+   * known (the default, e.g. for captured outputs).
+   */
+  default String keyShownToOpenTofu(NodeSpec node) {
+    return null;
+  }
+
   static ShellFactory ssh(Duration connectTimeout) {
     SshConnector connector = new SshConnector(connectTimeout);
-    return node -> connector.connect(SshTarget.of(node));
+    return new ShellFactory() {
+      @Override
+      public RemoteShell open(NodeSpec node) throws SshFailure {
+        return connector.connect(SshTarget.of(node));
+      }
+
+      @Override
+      public String keyShownToOpenTofu(NodeSpec node) {
+        return connector.keyShownToOpenTofu(SshTarget.of(node));
+      }
+    };
   }
 }

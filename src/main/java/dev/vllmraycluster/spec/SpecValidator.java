@@ -197,7 +197,8 @@ public final class SpecValidator {
       }
       if (n.sshHostKey() != null && !HOST_KEY.matcher(n.sshHostKey()).matches()) {
         problem(at + ".ssh_host_key", "not an SSH public host key",
-            "copy the host's key, e.g. the output of: ssh-keyscan -t ed25519 " + (n.address() == null ? "<host>" : n.address())
+            "copy the host key OpenTofu's SSH client is shown (ECDSA if the host has one, else RSA, else"
+                + " Ed25519), e.g. the output of: ssh-keyscan -t ecdsa " + (n.address() == null ? "<host>" : n.address())
                 + " (without the host name)");
       }
       if (n.gpus() == null) {

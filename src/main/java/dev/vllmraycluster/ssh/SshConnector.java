@@ -70,6 +70,59 @@ public final class SshConnector {
     }
   }
 
+  /**
+   * The host key the server shows a client that asks for host key algorithms in the order
+   * OpenTofu's SSH client (Go's x/crypto/ssh) does: ECDSA, then RSA, then Ed25519. OpenTofu checks
+   * that key against the one key it is given, so a key of another type pinned here fails every
+   * provisioner with "key mismatch". A handshake only: nothing is authenticated or run. Returns
+   * {@code <type> <base64>}, or null when the handshake did not get that far.
+   */
+  public String keyShownToOpenTofu(SshTarget target) {
+    DefaultConfig config = new DefaultConfig();
+    List<net.schmizz.sshj.common.Factory.Named<com.hierynomus.sshj.key.KeyAlgorithm>> ordered = new ArrayList<>();
+    for (String name : OPENTOFU_HOST_KEY_ORDER) {
+      for (var f : config.getKeyAlgorithms()) {
+        if (f.getName().equals(name)) {
+          ordered.add(f);
+        }
+      }
+    }
+    config.setKeyAlgorithms(ordered);
+    SSHClient client = new SSHClient(config);
+    String[] shown = new String[1];
+    client.addHostKeyVerifier(new net.schmizz.sshj.transport.verification.HostKeyVerifier() {
+      @Override
+      public boolean verify(String hostname, int port, java.security.PublicKey key) {
+        shown[0] = HostKeys.openSsh(key);
+        return false; // only looking: never go on with this connection
+      }
+
+      @Override
+      public List<String> findExistingAlgorithms(String hostname, int port) {
+        return List.of();
+      }
+    });
+    client.setConnectTimeout((int) connectTimeout.toMillis());
+    client.setTimeout((int) Math.max(connectTimeout.toMillis(), 30_000));
+    try {
+      client.connect(target.host(), target.port());
+    } catch (IOException expected) {
+      // the verifier refused on purpose
+    } finally {
+      try {
+        client.disconnect();
+      } catch (IOException ignored) {
+        // nothing was opened
+      }
+    }
+    return shown[0];
+  }
+
+  /** Host key algorithms in the order Go's x/crypto/ssh client (OpenTofu's) asks for them. */
+  static final List<String> OPENTOFU_HOST_KEY_ORDER = List.of(
+      "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+      "rsa-sha2-256", "rsa-sha2-512", "ssh-rsa", "ssh-ed25519");
+
   private static HostKeys.Recording verifier(SshTarget target) throws SshFailure {
     if (target.hostKey() != null) {
       return new HostKeys.Pinned(target.hostKey());

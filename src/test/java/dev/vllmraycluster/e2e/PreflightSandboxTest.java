@@ -195,6 +195,25 @@ class PreflightSandboxTest {
     }
   }
 
+  /**
+   * The sandbox hosts have an ECDSA and an Ed25519 key, like stock servers. Pinning the Ed25519 one
+   * lets SSH clients that prefer it in (preflight's own login works), but OpenTofu's client asks
+   * for ECDSA first and would refuse the host: preflight says so before a deploy does.
+   */
+  @Test
+  @Order(8)
+  void failsAPinnedKeyOfAnotherTypeThanOpenTofuIsShown() throws IOException {
+    String ed25519 = sandbox.onOk("head", "cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub").strip();
+    String variant = yaml.replaceFirst("(?<lead>- name: head\n(    .*\n)*?    ssh_host_key: )\"[^\"]*\"", "${lead}\"" + ed25519 + "\"");
+    assertTrue(variant.contains(ed25519), "the head pins its Ed25519 key:\n" + variant);
+    JsonNode json = preflightOf("edpin", variant, 1);
+    JsonNode ssh = row(json, "head", "ssh");
+    assertEquals("fail", ssh.get("status").asText(), ssh.toString());
+    assertContains(ssh.get("message").asText(), "OpenTofu's SSH client will be shown this host's ecdsa-sha2-nistp256 key", "why");
+    assertContains(ssh.get("fix").asText(), "ssh-keyscan -t ecdsa -p 22 " + spec.head().ssh().host(), "fix");
+    assertEquals("ok", status(json, "worker1", "ssh"), "worker1 pins its ECDSA key");
+  }
+
   @Test
   @Order(8)
   void refusesAHostKeyThatIsNeitherPinnedNorKnown() throws IOException {

@@ -1,5 +1,6 @@
 package dev.vllmraycluster.preflight.check;
 
+import dev.vllmraycluster.node.KnownHostKeys;
 import dev.vllmraycluster.preflight.Check;
 import dev.vllmraycluster.preflight.Context;
 import dev.vllmraycluster.preflight.NodeFacts;
@@ -48,6 +49,15 @@ public final class SshCheck implements Check {
             "check the login shell and account of " + node.ssh().user()));
         continue;
       }
+      String mismatch = openTofuKeyProblem(f.keyShownToOpenTofu(), KnownHostKeys.ofThisUser().connectionKey(node));
+      if (mismatch != null) {
+        String type = f.keyShownToOpenTofu().split(" ")[0];
+        rows.add(Row.fail(node.name(), name(), f.login() + host + ": " + mismatch,
+            "pin the key OpenTofu is shown, after checking it on the host (ssh-keygen -lf /etc/ssh/ssh_host_"
+                + keyFileType(type) + "_key.pub): the output of ssh-keyscan -t " + keyFileType(type) + " -p "
+                + node.ssh().port() + " " + node.ssh().host() + " without the host name, as ssh_host_key"));
+        continue;
+      }
       if ("root".equals(node.ssh().user())) {
         rows.add(Row.ok(node.name(), name(), f.login() + host + ", " + how));
         continue;
@@ -67,6 +77,37 @@ public final class SshCheck implements Check {
       }
     }
     return rows;
+  }
+
+  /**
+   * Why OpenTofu's provisioners would refuse the host, or null: OpenTofu's SSH client asks for the
+   * host's ECDSA key first (then RSA, then Ed25519) and compares it with the one key its
+   * connection checks; a key of another type fails every step with "key mismatch".
+   */
+  static String openTofuKeyProblem(String shown, String checked) {
+    if (shown == null || checked == null || checked.equals(KnownHostKeys.UNPINNED)) {
+      return null;
+    }
+    String shownType = shown.split(" ")[0];
+    String checkedType = checked.split(" ")[0];
+    if (shown.equals(checked)) {
+      return null;
+    }
+    if (!shownType.equals(checkedType)) {
+      return "OpenTofu's SSH client will be shown this host's " + shownType + " key (it asks for ECDSA, then RSA,"
+          + " then Ed25519) but its connection checks the " + checkedType + " key: every deploy step would"
+          + " fail with 'key mismatch'";
+    }
+    return "the host's " + shownType + " key is not the one OpenTofu's connection checks: every deploy step"
+        + " would fail with 'key mismatch'";
+  }
+
+  /** ssh-keyscan's -t name of a key type: ecdsa, rsa or ed25519. */
+  static String keyFileType(String type) {
+    if (type.startsWith("ecdsa")) {
+      return "ecdsa";
+    }
+    return type.equals("ssh-ed25519") ? "ed25519" : "rsa";
   }
 
   /**
