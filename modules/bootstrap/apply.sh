@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bootstrap apply: OS build packages, the service user, the venv with pinned Ray and vLLM.
-# Usage: apply.sh <stage-dir>
+# Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
 readonly COMPONENT=bootstrap
@@ -10,6 +10,8 @@ readonly HERE
 source "$HERE/../common/lib.sh"
 # shellcheck source=state.sh
 source "$HERE/state.sh"
+# shellcheck source=installer.sh
+source "$HERE/installer.sh"
 
 ensure_packages() {
   local family pkgs candidates p
@@ -44,6 +46,9 @@ ensure_user() {
   if [[ -f "$USER_MARKER" ]]; then
     install -d -m 0750 -o "$SERVICE_USER" -g "$(id -gn "$SERVICE_USER")" "$HOME_DIR"
   fi
+  # vLLM's compile and graph caches (VLLM_CACHE_ROOT and friends, set by the vllm step and copied
+  # to the Ray workers): on every node, kept when only vLLM is replaced.
+  install -d -m 0700 -o "$SERVICE_USER" -g "$(id -gn "$SERVICE_USER")" "$SERVICE_CACHE_DIR"
 }
 
 ensure_venv() {
@@ -58,8 +63,8 @@ ensure_venv() {
   if [[ -e "$VENV_PATH" && -n "$(ls -A "$VENV_PATH" 2>/dev/null)" ]]; then
     die "$VENV_PATH exists, is not empty and is not a venv; set software.venv_path elsewhere"
   fi
-  log "creating venv $VENV_PATH with $PYTHON ($want)"
-  "$PYTHON" -m venv "$VENV_PATH" || die "$PYTHON -m venv $VENV_PATH failed"
+  log "creating venv $VENV_PATH with $PYTHON ($want) using $INSTALLER_USED"
+  venv_create
   echo "$VENV_PATH" >"$VENV_MARKER"
 }
 
@@ -78,7 +83,7 @@ supply_chain_options() {
 }
 
 # write_pip_netrc FILE: a root-only netrc for the mirror in PIP_INDEX_URL/PIP_FIND_LINKS from the
-# credentials secret (user:password), for pip (requests) to read through NETRC; never in argv.
+# credentials secret (user:password), for pip (requests) and uv to read through NETRC; never in argv.
 write_pip_netrc() {
   local file="$1" url host creds
   url="${PIP_INDEX_URL:-$PIP_FIND_LINKS}"
@@ -91,67 +96,56 @@ write_pip_netrc() {
 }
 
 ensure_python_packages() {
-  local stage="$1" opts=() words=() w from out status missing netrc="" reqs=()
+  local stage="$1" supply=() reqs=() out status missing start seconds
   if version_matches "$(pip_version ray)" "$RAY_VERSION" && version_matches "$(pip_version vllm)" "$VLLM_VERSION"; then
     log "ray $(pip_version ray) and vllm $(pip_version vllm) already installed"
     return 0
   fi
-  if [[ -n "$PIP_FIND_LINKS" ]]; then
-    read -ra words <<<"$PIP_FIND_LINKS"
-    opts+=(--no-index)
-    for w in "${words[@]}"; do opts+=(--find-links "$w"); done
-    from="find-links $PIP_FIND_LINKS (no index)"
-  elif [[ -n "$PIP_INDEX_URL" ]]; then
-    opts+=(--index-url "$PIP_INDEX_URL")
-    from="index $PIP_INDEX_URL"
-  else
-    from="pip's default index (PyPI unless pip.conf says otherwise)"
-  fi
-  read -ra words <<<"$PIP_TRUSTED_HOST"
-  for w in "${words[@]}"; do opts+=(--trusted-host "$w"); done
-  mapfile -t words < <(supply_chain_options "$stage")
-  opts+=("${words[@]}")
+  mapfile -t supply < <(supply_chain_options "$stage")
   # With a lock every requirement is hashed there (ray and vllm included); else the two pins.
   [[ -n "${PIP_REQUIREMENTS_LOCK:-}" ]] || reqs=("ray[default]==$RAY_VERSION" "vllm==$VLLM_VERSION")
+  log "$INSTALLER_USED install ray[default]==$RAY_VERSION vllm==$VLLM_VERSION from $SOURCE_DESC (${supply[*]}; cache $WHEEL_CACHE_DIR)"
   out="$(mktemp)"
-  if [[ -n "${PIP_CREDENTIALS:-}" ]]; then
-    netrc="$(mktemp)"
-    write_pip_netrc "$netrc"
-  fi
-  log "pip install ray[default]==$RAY_VERSION vllm==$VLLM_VERSION from $from (${words[*]})"
   status=0
-  # Our env file's PIP_* names are pip's own variables: pass options explicitly, not via env.
-  env -u PIP_INDEX_URL -u PIP_FIND_LINKS -u PIP_TRUSTED_HOST -u PIP_CREDENTIALS -u PIP_REQUIREMENTS_LOCK \
-    -u PIP_ALLOW_SOURCE_BUILDS PIP_ROOT_USER_ACTION=ignore ${netrc:+NETRC="$netrc"} \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV_PATH/bin/python" -m pip install \
-    "${opts[@]}" "${reqs[@]}" 2>&1 | tee "$out" || status=$?
-  [[ -z "$netrc" ]] || rm -f "$netrc"
-  missing="$(sed -n 's/.*No matching distribution found for \([^ ]*\).*/\1/p' "$out" | head -n 1)"
+  start=$EPOCHREALTIME
+  packages_install "$out" "${supply[@]}" "${reqs[@]}" || status=$?
+  seconds="$(awk -v s="$start" -v e="$EPOCHREALTIME" 'BEGIN { printf "%.1f", e - s }')"
+  missing="$(sed -n -e 's/.*No matching distribution found for \([^ ]*\).*/\1/p' \
+    -e 's/.*Because \([^ ]*\) was not found in the package registry.*/\1/p' "$out" | head -n 1)"
   rm -f "$out"
   if ((status == 0)) && ! { version_matches "$(pip_version ray)" "$RAY_VERSION" && version_matches "$(pip_version vllm)" "$VLLM_VERSION"; }; then
-    die "pip installed ray $(pip_version ray) and vllm $(pip_version vllm), not the pinned $RAY_VERSION and $VLLM_VERSION (check the requirements lock)"
+    die "$INSTALLER_USED installed ray $(pip_version ray) and vllm $(pip_version vllm), not the pinned $RAY_VERSION and $VLLM_VERSION (check the requirements lock)"
   fi
   if ((status != 0)); then
-    [[ -n "$missing" ]] && die "pip found no distribution for $missing in $from (Python $(python_minor "$VENV_PATH/bin/python"))"
-    die "pip install of ray[default]==$RAY_VERSION vllm==$VLLM_VERSION from $from failed (output above)"
+    [[ -n "$missing" ]] && die "$INSTALLER_USED found no distribution for $missing in $SOURCE_DESC (Python $(python_minor "$VENV_PATH/bin/python"))"
+    die "$INSTALLER_USED install of ray[default]==$RAY_VERSION vllm==$VLLM_VERSION from $SOURCE_DESC failed (output above)"
   fi
+  install_record "$seconds"
+  log "installed ray $(pip_version ray) and vllm $(pip_version vllm) with $INSTALLER_USED in ${seconds}s"
 }
 
 main() {
   local stage="${1:?usage: apply.sh <stage-dir>}"
   set_phase apply
   require_root
+  # A failure from here on undoes this step's work on the host (common/lib.sh).
+  undo_on_failure "${2:-}"
   load_env "$stage/$COMPONENT.env" OS_FAMILY PYTHON VENV_PATH RAY_VERSION VLLM_VERSION \
-    PIP_INDEX_URL PIP_FIND_LINKS PIP_TRUSTED_HOST SERVICE_USER
+    PIP_INDEX_URL PIP_FIND_LINKS PIP_TRUSTED_HOST SERVICE_USER INSTALLER INSTALLER_UV_VERSION WHEEL_CACHE_DIR
   check_service_user
   install_component "$stage" "$COMPONENT"
   set_phase packages
   ensure_packages
   set_phase user
   ensure_user
+  set_phase installer
+  [[ -d "$WHEEL_CACHE_DIR" ]] || die "wheel cache $WHEEL_CACHE_DIR missing: the wheel_cache step must run first"
+  installer_source_options
+  installer_credentials
+  installer_choose
   set_phase venv
   ensure_venv
-  set_phase pip
+  set_phase install
   ensure_python_packages "$stage"
   set_phase apply
   log "done: $SERVICE_USER, $VENV_PATH (ray $(pip_version ray), vllm $(pip_version vllm))"

@@ -10,6 +10,8 @@ readonly HERE
 source "$HERE/../common/lib.sh"
 # shellcheck source=state.sh
 source "$HERE/state.sh"
+# shellcheck source=installer.sh
+source "$HERE/installer.sh"
 
 remove_venv() {
   local venv
@@ -47,6 +49,11 @@ main() {
     OS_FAMILY=auto
   fi
   remove_venv
+  if [[ -d "$SERVICE_CACHE_DIR" ]]; then
+    rm -rf --one-file-system "$SERVICE_CACHE_DIR"
+    log "removed $SERVICE_CACHE_DIR (vLLM's compile caches)"
+  fi
+  rm -f "$INSTALL_RECORD"
   remove_user
   pkg_remove_recorded "$(detect_os_family)" "$PKG_RECORD"
   rm -f "$VRC_ETC/bootstrap.requirements.lock"

@@ -5,13 +5,20 @@ readonly PKG_RECORD="$VRC_STATE/bootstrap-installed-packages"
 readonly VENV_MARKER="$VRC_STATE/venv-created-by-us"
 readonly USER_MARKER="$VRC_STATE/user-created-by-us"
 readonly HOME_DIR="$VRC_STATE/home"
+# The service user's persistent caches (vLLM's compile cache, Triton, Inductor): VLLM_CACHE_ROOT etc.
+readonly SERVICE_CACHE_DIR="$VRC_STATE/cache"
 
 # python_minor INTERPRETER: prints e.g. 3.11
 python_minor() { "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])'; }
 
-# pip_version DIST: the version installed in $VENV_PATH, empty when absent.
+# pip_version DIST: the version installed in $VENV_PATH, empty when absent (read from the
+# distribution's metadata: a uv-made venv need not have pip).
 pip_version() {
-  { "$VENV_PATH/bin/python" -m pip show "$1" 2>/dev/null || true; } | sed -n 's/^Version: //p'
+  "$VENV_PATH/bin/python" -c 'import sys, importlib.metadata as m
+try:
+    print(m.version(sys.argv[1]))
+except m.PackageNotFoundError:
+    pass' "$1" 2>/dev/null || true
 }
 
 # version_matches INSTALLED WANTED: pip's == semantics for our pins: a local label on the installed

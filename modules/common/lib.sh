@@ -18,7 +18,12 @@ set_phase() { VRC_PHASE="$1"; }
 _prefix() { printf '[%s/%s/%s]' "${VRC_NODE:-?}" "${VRC_COMPONENT:-${COMPONENT:-?}}" "$VRC_PHASE"; }
 log() { printf '%s %s\n' "$(_prefix)" "$*"; }
 warn() { printf '%s WARNING: %s\n' "$(_prefix)" "$*" >&2; }
-err() { printf '%s ERROR: %s\n' "$(_prefix)" "$*" >&2; }
+# err also goes to the host's journal (tag vllm-ray-cluster): a failed step stays on record on the
+# host, whatever became of the deploy's output (journalctl -t vllm-ray-cluster).
+err() {
+  printf '%s ERROR: %s\n' "$(_prefix)" "$*" >&2
+  logger -t vllm-ray-cluster -p user.err -- "$(_prefix) ERROR: $*" 2>/dev/null || true
+}
 die() {
   err "$@"
   exit 1
@@ -143,6 +148,47 @@ superseded() {
 }
 
 release_step() { rm -f "$VRC_STATE/$COMPONENT.owner"; }
+
+# undo_on_failure [ID]: from here on, an apply.sh that fails (an error, or the deploy's session
+# hanging up or going away) runs this component's installed remove.sh before it exits, so that a failed step
+# leaves nothing of its own on the host: no secret, no enabled or running unit. OpenTofu marks the
+# step tainted and runs no remove.sh for it at destroy; the next deploy replaces it and starts
+# from a clean host. ID is the step's resource id: a component that another step owned when this
+# one started (a firewall replacement is created before its predecessor is destroyed: claim_step)
+# stays that step's, and is left as it is.
+undo_on_failure() {
+  VRC_UNDO_ID="${1:-}"
+  VRC_UNDO_OWNER="$(step_owner)"
+  trap '_vrc_undo $?' EXIT
+  trap 'exit 129' HUP
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  trap 'exit 141' PIPE
+}
+
+_vrc_undo() {
+  local status="$1" remove="$VRC_MODULES/$COMPONENT/remove.sh"
+  trap - EXIT
+  ((status != 0)) || return 0
+  # Whatever happens from here (another hang-up, a failing command), the undo runs to its end.
+  trap '' HUP INT TERM PIPE
+  set +e
+  set_phase undo
+  if [[ -n "$VRC_UNDO_OWNER" && "$VRC_UNDO_OWNER" != "$VRC_UNDO_ID" ]]; then
+    echo "$VRC_UNDO_OWNER" >"$VRC_STATE/$COMPONENT.owner"
+    err "the step failed (exit $status); $COMPONENT here belongs to step $VRC_UNDO_OWNER, which is still deployed: left to it"
+  elif [[ -f "$remove" ]]; then
+    err "the step failed (exit $status): undoing what it did on this host (its remove.sh), so that no secret, unit or process of it stays"
+    if VRC_LOCK_FD="${VRC_LOCK_FD:-}" bash "$remove" ${VRC_UNDO_ID:+"$VRC_UNDO_ID"}; then
+      log "undone: nothing of this step is left here; the next deploy runs it again from the start"
+    else
+      err "the undo failed (output above): cdktf destroy removes what is left (the node's sweep step), or run $remove"
+    fi
+  else
+    log "the step failed (exit $status) before it installed anything here: nothing to undo"
+  fi
+  exit "$status"
+}
 
 detect_os_family() {
   case "${OS_FAMILY:-auto}" in
@@ -292,8 +338,8 @@ unit_restart_if_needed() {
 }
 
 dump_journal() {
-  err "last 50 journal lines of $1:"
-  journalctl -u "$1" -n 50 --no-pager >&2 || true
+  printf '%s last 30 journal lines of %s:\n' "$(_prefix)" "$1" >&2
+  journalctl -u "$1" -n 30 --no-pager >&2 || true
 }
 
 # service_env: for ExecStart= wrappers, the environment Ray and vLLM read: the Ray token's path when
@@ -321,7 +367,9 @@ supervise() {
   local child status=0 stopping=0
   "$@" &
   child=$!
-  trap 'stopping=1; kill -TERM "$child" 2>/dev/null || true' TERM
+  # SIGCONT after SIGTERM (as systemd does for the processes it signals): a stopped child (a hung
+  # or SIGSTOPped server) must wake to handle its SIGTERM, not wait for SIGKILL at TimeoutStopSec.
+  trap 'stopping=1; kill -TERM "$child" 2>/dev/null || true; kill -CONT "$child" 2>/dev/null || true' TERM
   while true; do
     wait "$child" && status=0 || status=$?
     kill -0 "$child" 2>/dev/null || break
@@ -330,6 +378,46 @@ supervise() {
   ((stopping)) && exit 0
   exit "$status"
 }
+
+# ray_cluster_facts HEAD_ADDRESS [USER]: the Ray cluster's alive nodes, from the GCS
+# (common/ray_nodes.py in the venv; as USER with Ray's token settings when given, else as the
+# caller, whose environment must have them). Sets RAY_ALIVE (count), RAY_GPUS (their GPUs),
+# RAY_IPS (space-separated addresses) and RAY_ERROR (empty when the GCS answered). Bounded: 30 s.
+# shellcheck disable=SC2034 # the RAY_* results are read by callers
+ray_cluster_facts() {
+  local head="$1" user="${2:-}" out cmd
+  RAY_ALIVE=0 RAY_GPUS=0 RAY_IPS="" RAY_ERROR=""
+  cmd=("$VENV_PATH/bin/python" "$(dirname "${BASH_SOURCE[0]}")/ray_nodes.py" "$head")
+  if [[ -n "$user" && "${RAY_AUTH_MODE:-disabled}" == token ]]; then
+    cmd=(env RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH="$VRC_SECRETS/ray-token" "${cmd[@]}")
+  fi
+  if [[ -n "$user" ]]; then
+    # setpriv, not runuser: no PAM session (and no journal lines) for a probe every few seconds.
+    out="$(cd / && HOME="$(getent passwd "$user" | cut -d: -f6)" timeout 30 \
+      setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups -- "${cmd[@]}" 2>/dev/null)" || true
+  else
+    out="$(timeout 30 "${cmd[@]}" 2>/dev/null)" || true
+  fi
+  if [[ "$out" =~ ^alive=([0-9]+)\ gpus=([0-9.e+]+)\ ips=([0-9.,]*)$ ]]; then
+    RAY_ALIVE="${BASH_REMATCH[1]}" RAY_GPUS="${BASH_REMATCH[2]}" RAY_IPS="${BASH_REMATCH[3]//,/ }"
+  elif [[ "$out" == error=* ]]; then
+    RAY_ERROR="the GCS at $head does not answer: ${out#error=}"
+  else
+    RAY_ERROR="no answer from the GCS at $head within 30 s"
+  fi
+}
+
+# missing_nodes "EXPECTED..." "ALIVE...": the expected addresses that are not alive, space-separated.
+missing_nodes() {
+  local ip missing=()
+  for ip in $1; do
+    [[ " $2 " == *" $ip "* ]] || missing+=("$ip")
+  done
+  echo "${missing[*]}"
+}
+
+# gpus_at_least HAVE NEED: true when HAVE >= NEED (Ray reports GPUs as decimals).
+gpus_at_least() { awk -v h="$1" -v n="$2" 'BEGIN { exit !(h + 0 >= n + 0) }'; }
 
 # as_user USER COMMAND...: run COMMAND as USER from / (environment kept but HOME/USER/SHELL).
 as_user() {

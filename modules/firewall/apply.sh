@@ -35,6 +35,8 @@ main() {
   local stage="${1:?usage: apply.sh <stage-dir> [<resource id>]}"
   set_phase apply
   require_root
+  # A failure from here on undoes this step's work on the host (common/lib.sh).
+  undo_on_failure "${2:-}"
   load_env "$stage/$COMPONENT.env" "${FW_ENV_VARS[@]}"
   fw_validate
   fw_choose

@@ -54,6 +54,10 @@ split_family() {
 
 family() { sed -n "s/^$1 //p"; }
 
+# mon_ports: MONITORING_PORTS (Prometheus, the node exporter; set with monitoring on, absent
+# otherwise), which MONITORING_ALLOWED_NETWORKS may reach too (they are in the protected set).
+mon_ports() { port_list "${MONITORING_PORTS:-}" MONITORING_PORTS; }
+
 # ports: the protected TCP set, "N" or "LO-HI" per line, in order, without repeats; the API and
 # dashboard ports are always in it. udp_ports: the same for PROTECTED_UDP_PORTS.
 ports() { port_list "$PROTECTED_TCP_PORTS $API_PORT $DASHBOARD_PORT" PROTECTED_TCP_PORTS; }
@@ -76,8 +80,9 @@ port_list() {
 fw_validate() {
   check_port "$API_PORT"
   check_port "$DASHBOARD_PORT"
-  split_family "$CLUSTER_ADDRESSES $API_ALLOWED_NETWORKS $DASHBOARD_ALLOWED_NETWORKS" >/dev/null
+  split_family "$CLUSTER_ADDRESSES $API_ALLOWED_NETWORKS $DASHBOARD_ALLOWED_NETWORKS ${MONITORING_ALLOWED_NETWORKS:-}" >/dev/null
   ports >/dev/null
+  mon_ports >/dev/null
   udp_ports >/dev/null
   [[ "$SERVICE_SLICE" =~ ^[a-z][a-z0-9-]*\.slice$ ]] || die "SERVICE_SLICE '$SERVICE_SLICE' is not a slice unit name"
 }

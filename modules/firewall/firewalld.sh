@@ -33,8 +33,9 @@ fwd_version_ok() {
 
 # fwd_rules: our policy's rich rules, spelt as `firewall-cmd --list-rich-rules` prints them.
 fwd_rules() {
-  local f a p cluster api dash protected
+  local f a p cluster api dash mon protected
   cluster="$(split_family "$CLUSTER_ADDRESSES")"
+  mon="$(split_family "${MONITORING_ALLOWED_NETWORKS:-}")"
   api="$(split_family "$API_ALLOWED_NETWORKS")"
   dash="$(split_family "$DASHBOARD_ALLOWED_NETWORKS")"
   protected="$(ports)"
@@ -47,6 +48,11 @@ fwd_rules() {
   while read -r f a; do
     [[ -z "$a" ]] || printf 'rule priority="%s" family="ipv%s" source address="%s" port port="%s" protocol="tcp" accept\n' "$FWD_PRIORITY" "$f" "$a" "$DASHBOARD_PORT"
   done <<<"$dash"
+  while read -r p; do
+    while read -r f a; do
+      [[ -z "$a" || -z "$p" ]] || printf 'rule priority="%s" family="ipv%s" source address="%s" port port="%s" protocol="tcp" accept\n' "$FWD_PRIORITY" "$f" "$a" "$p"
+    done <<<"$mon"
+  done < <(mon_ports)
   while read -r p; do
     printf 'rule priority="%s" port port="%s" protocol="tcp" drop\n' "$((FWD_PRIORITY + 1))" "$p"
   done <<<"$protected"

@@ -14,8 +14,9 @@ readonly UFW_FILES=(/etc/ufw/user.rules /etc/ufw/user6.rules)
 
 # ufw_specs: our rules, one per line, spelt as `ufw show added` prints them (without "ufw ").
 ufw_specs() {
-  local f a cluster api dash
+  local f a p cluster api dash mon
   cluster="$(split_family "$CLUSTER_ADDRESSES")"
+  mon="$(split_family "${MONITORING_ALLOWED_NETWORKS:-}")"
   api="$(split_family "$API_ALLOWED_NETWORKS")"
   dash="$(split_family "$DASHBOARD_ALLOWED_NETWORKS")"
   # ufw drops a host prefix (/32, /128) when it prints a rule.
@@ -28,6 +29,11 @@ ufw_specs() {
   while read -r f a; do
     [[ -z "$a" ]] || ufw_port_spec "$a" "$DASHBOARD_PORT"
   done <<<"$dash"
+  while read -r p; do
+    while read -r f a; do
+      [[ -z "$a" || -z "$p" ]] || ufw_port_spec "$a" "$p"
+    done <<<"$mon"
+  done < <(mon_ports)
 }
 
 ufw_addr() { local a="${1%/32}"; [[ "$a" == *:* ]] && a="${a%/128}"; echo "$a"; }

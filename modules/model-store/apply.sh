@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # model-store apply: put the model at MODEL_DIR (fetch it on the NFS server / local node, export
 # it read-only, or mount the export read-only on an NFS client and wait for it).
-# Usage: apply.sh <stage-dir>
+# Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
 readonly COMPONENT=model-store
@@ -202,6 +202,8 @@ main() {
   local stage="${1:?usage: apply.sh <stage-dir>}"
   set_phase apply
   require_root
+  # A failure from here on undoes this step's work on the host (common/lib.sh).
+  undo_on_failure "${2:-}"
   load_env "$stage/$COMPONENT.env" "${MS_ENV_VARS[@]}"
   ms_validate
   install_component "$stage" "$COMPONENT"

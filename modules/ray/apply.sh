@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ray apply: install vrc-ray-head.service or vrc-ray-worker.service (VRC_ROLE), (re)start it and
 # wait until this node is alive in the cluster.
-# Usage: apply.sh <stage-dir>
+# Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
 readonly COMPONENT=ray
@@ -19,14 +19,19 @@ ensure_temp_dir() {
     [[ "$owner" == "$SERVICE_USER" ]] ||
       die "$RAY_TEMP_DIR belongs to $owner, not $SERVICE_USER (left by a Ray started by hand?): run 'ray stop' as $owner, delete $RAY_TEMP_DIR, apply again"
   else
-    install -d -m 0755 -o "$SERVICE_USER" -g "$(id -gn "$SERVICE_USER")" "$RAY_TEMP_DIR"
+    install -d -m 0700 -o "$SERVICE_USER" -g "$(id -gn "$SERVICE_USER")" "$RAY_TEMP_DIR"
   fi
+  # Ray runs in RAY_TEMP_DIR/ray (ray.args --temp-dir), which it makes 0777 at every process
+  # start; RAY_TEMP_DIR itself stays 0700, so nobody but the service user reaches anything in it.
+  chmod 0700 "$RAY_TEMP_DIR"
 }
 
 main() {
   local stage="${1:?usage: apply.sh <stage-dir>}" unit tmp
   set_phase apply
   require_root
+  # A failure from here on undoes this step's work on the host (common/lib.sh).
+  undo_on_failure "${2:-}"
   load_env "$stage/$COMPONENT.env" "${RAY_ENV_VARS[@]}"
   check_service_user
   check_temp_dir

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # vllm apply: install vrc-vllm.service, (re)start it, wait for GET /health = 200.
-# Usage: apply.sh <stage-dir>
+# Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
 readonly COMPONENT=vllm
@@ -15,6 +15,8 @@ main() {
   local stage="${1:?usage: apply.sh <stage-dir>}" tmp
   set_phase apply
   require_root
+  # A failure from here on undoes this step's work on the host (common/lib.sh).
+  undo_on_failure "${2:-}"
   load_env "$stage/$COMPONENT.env" "${VLLM_ENV_VARS[@]}"
   check_service_user
   [[ "$API_PORT" =~ ^[0-9]+$ ]] || die "API_PORT '$API_PORT' is not a port number"
@@ -22,6 +24,8 @@ main() {
   id -u "$SERVICE_USER" >/dev/null 2>&1 || die "service user $SERVICE_USER missing: bootstrap must run first"
   [[ -x "$VENV_PATH/bin/python" ]] || die "$VENV_PATH/bin/python missing: bootstrap must run first"
   install_component "$stage" "$COMPONENT"
+  non_carry_over_write
+  cache_dir_check
   if [[ -f "$VRC_SECRETS/$VLLM_SECRET" ]] && grep -q '^VLLM_API_KEY=.' "$VRC_SECRETS/$VLLM_SECRET"; then
     log "API key: $VRC_SECRETS/$VLLM_SECRET (0600 root)"
   elif [[ "${REQUIRE_API_KEY:-true}" == true ]]; then
@@ -32,8 +36,9 @@ main() {
     warn "no API key (vllm.require_api_key: false): /v1 answers anyone the firewall lets through"
   fi
   tmp="$(mktemp)"
+  [[ "${RAY_WAIT_SECONDS:-0}" =~ ^[0-9]+$ ]] || die "RAY_WAIT_SECONDS '${RAY_WAIT_SECONDS:-}' is not a number of seconds"
   render "$HERE/vrc-vllm.service.in" "$tmp" SERVICE_USER="$SERVICE_USER" RAY_UNIT="vrc-ray-$VRC_ROLE.service" \
-    SLICE="$SERVICE_SLICE" FIREWALL_UNIT="$FIREWALL_UNIT"
+    SLICE="$SERVICE_SLICE" FIREWALL_UNIT="$FIREWALL_UNIT" START_TIMEOUT="$((${RAY_WAIT_SECONDS:-0} + 60))"
   unit_install "$tmp" "$VLLM_UNIT"
   rm -f "$tmp"
   unit_restart_if_needed "$VLLM_UNIT"

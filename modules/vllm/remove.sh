@@ -15,6 +15,9 @@ main() {
   require_root
   [[ ! -f "$VRC_ETC/$COMPONENT.env" ]] || load_env "$VRC_ETC/$COMPONENT.env"
   unit_remove "$VLLM_UNIT"
+  non_carry_over_remove
+  # VLLM_CACHE_ROOT stays: the compile caches belong to the service user's persistent directory,
+  # removed with the bootstrap (a vLLM-only replacement keeps them).
   uninstall_component "$COMPONENT" "$VLLM_SECRET"
   log "removed"
 }

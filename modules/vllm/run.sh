@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # ExecStart of vrc-vllm.service, run as the service user with vllm.env (and the optional
 # secrets/vllm.env holding VLLM_API_KEY) in the environment. vllm.args holds the arguments after
-# `python -m vllm.entrypoints.openai.api_server`, one per line. Not exec: see supervise in
-# common/lib.sh.
+# `vllm serve` (the model directory first), one per line. Not exec: see supervise in common/lib.sh.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,7 +18,8 @@ main() {
   if [[ -n "${VLLM_HOST_IP:-}" ]]; then export VLLM_HOST_IP; else unset VLLM_HOST_IP; fi
   if [[ -n "${RAY_ADDRESS:-}" ]]; then export RAY_ADDRESS; else unset RAY_ADDRESS; fi
   read_args "$ARGS_FILE"
-  supervise "$VENV_PATH/bin/python" -m vllm.entrypoints.openai.api_server "${SERVICE_ARGS[@]}"
+  [[ -x "$VENV_PATH/bin/vllm" ]] || die "$VENV_PATH/bin/vllm missing: the bootstrap installs vLLM there"
+  supervise "$VENV_PATH/bin/vllm" serve "${SERVICE_ARGS[@]}"
 }
 
 main "$@"

@@ -65,6 +65,9 @@ prepare_host() {
     put_file "$r/etc/ssh/ssh_host_${t}_key.pub" 0644 "$(cat "$d/ssh_host_${t}_key.pub")"
   done
   put_file "$r/etc/ssh/sshd_config.d/vrc-sandbox.conf" 0644 "$(sshd_conf)"
+  # OS packages come from the instance's apt mirror on the bridge (sandbox/lib/apt.sh), as on
+  # servers without internet: nothing the modules install is baked into the rootfs.
+  put_file "$r/etc/apt/sources.list" 0644 "$(apt_sources_line)"
   install -d -m 0700 "$r/root/.ssh"
   put_file "$r/root/.ssh/authorized_keys" 0600 "$(cat "$CLIENT_KEY.pub")"
   # The static address: set on host0 at boot by a tiny unit; deliberately no default route.
@@ -186,14 +189,30 @@ wait_ssh() {
 }
 
 # Asks every given running host to power off, waits (bounded), then kills what is left and
-# unmounts the overlays.
+# unmounts the overlays. STOP_MODE (default poweroff): poweroff = a clean shutdown, as
+# `systemctl poweroff` inside; reboot = as `systemctl reboot` inside (the host stays down until
+# booted again: nobody restarts systemd-nspawn); kill = power loss: every process of the host is
+# killed at once (SIGKILL to its init, which ends its PID namespace), no unit is stopped.
 stop_hosts() {
-  local name npid lpid deadline pending
+  local name npid lpid deadline pending mode="${STOP_MODE:-poweroff}"
   for name in "$@"; do
     lpid="$(host_leader_pid "$name")"
     if host_running "$name"; then
-      log "$name: powering off..."
-      kill -s RTMIN+4 "$lpid" 2>/dev/null || true
+      case "$mode" in
+        poweroff)
+          log "$name: powering off..."
+          kill -s RTMIN+4 "$lpid" 2>/dev/null || true
+          ;;
+        reboot)
+          log "$name: rebooting (clean shutdown)..."
+          kill -s RTMIN+5 "$lpid" 2>/dev/null || true
+          ;;
+        kill)
+          log "$name: power cut (SIGKILL to every process of the host)"
+          kill -KILL "$lpid" 2>/dev/null || true
+          ;;
+        *) die "stop_hosts: unknown STOP_MODE '$mode'" ;;
+      esac
     fi
   done
   deadline=$(($(now) + STOP_TIMEOUT))

@@ -1,14 +1,16 @@
 # shellcheck shell=bash
 # The cached Debian root filesystem every sandbox host overlays. Sourced, never run.
 
-# What a GPU server image would already have: the hosts have no internet, so apt cannot run
-# inside them. openssh-sftp-server: modern scp (OpenSSH >= 9) talks SFTP; openssh-client
-# provides the legacy `scp` that Terraform's file provisioner runs on the target.
+# What a minimal GPU server image would already have. The hosts have no internet: what our
+# modules install (the bootstrap's python3-venv python3-dev gcc g++, the monitoring packages)
+# comes from the instance's apt mirror on the bridge (apt.sh), the way it reaches a user's
+# servers, so it is deliberately absent here. openssh-sftp-server: modern scp (OpenSSH >= 9)
+# talks SFTP; openssh-client provides the legacy `scp` that Terraform's file provisioner runs on
+# the target.
 ROOTFS_PACKAGES=(systemd systemd-sysv dbus openssh-server openssh-sftp-server openssh-client
-  iproute2 python3 python3-venv python3-dev gcc g++ sudo nftables procps curl ca-certificates
-  iputils-ping less netbase)
+  iproute2 python3 sudo nftables procps curl ca-certificates iputils-ping less netbase)
 # Bump when rootfs_customize changes, so cached rootfs trees are rebuilt.
-ROOTFS_LAYOUT=1
+ROOTFS_LAYOUT=2
 
 rootfs_spec() { echo "suite=$SUITE layout=$ROOTFS_LAYOUT packages=${ROOTFS_PACKAGES[*]}"; }
 
@@ -75,4 +77,7 @@ CONF
   echo 'LANG=C.UTF-8' >"$r/etc/default/locale"
   : >"$r/etc/machine-id"
   rm -f "$r"/var/cache/apt/archives/*.deb
+  # Per host: sources.list names the instance's mirror (hosts.sh); no package lists baked in.
+  rm -f "$r/etc/apt/sources.list"
+  rm -rf "$r"/var/lib/apt/lists/*
 }

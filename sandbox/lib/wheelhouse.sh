@@ -12,7 +12,7 @@ pip_target_args() {
 }
 
 wheelhouse_requirements() {
-  WHEELHOUSE_REQS=("ray[default]==$RAY_VERSION" pip setuptools wheel)
+  WHEELHOUSE_REQS=("ray[default]==$RAY_VERSION" pip setuptools wheel "uv==$UV_VERSION")
   local w
   w="$(standin_wheel)"
   [[ -n $w ]] && WHEELHOUSE_REQS+=("$w")
@@ -20,6 +20,20 @@ wheelhouse_requirements() {
 }
 
 standin_wheel() { find "$WHEELHOUSE" -maxdepth 1 -name 'vllm-*.whl' -print -quit 2>/dev/null || true; }
+
+# standin_digest: a digest of the stand-in's sources, recorded next to the wheel built from them.
+standin_digest() {
+  (cd "$STANDIN_DIR" && find . -path ./dist -prune -o -path ./build -prune -o -name '*.egg-info' -prune \
+    -o -name __pycache__ -prune -o -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+}
+
+# standin_current: the wheelhouse holds a stand-in wheel of the expected version built from these sources.
+standin_current() {
+  local w
+  w="$(standin_wheel)"
+  [[ -n $w && "$(basename "$w")" == "vllm-${VLLM_STANDIN_VERSION}-"* && -f $CACHE/standin.digest &&
+    "$(cat "$CACHE/standin.digest")" == "$(standin_digest)" ]]
+}
 
 wheelhouse_spec() {
   wheelhouse_requirements
@@ -66,6 +80,7 @@ build_standin() {
   rm -f "$WHEELHOUSE"/vllm-*.whl
   cp "$w" "$WHEELHOUSE/"
   rm -rf "$tmp"
+  standin_digest >"$CACHE/standin.digest"
   log "wheelhouse: added $(basename "$w")"
 }
 
@@ -91,7 +106,7 @@ download_wheels() {
 
 ensure_wheelhouse() {
   local marker="$CACHE/wheelhouse.complete"
-  if [[ -f $STANDIN_DIR/pyproject.toml && -z "$(standin_wheel)" ]]; then
+  if [[ -f $STANDIN_DIR/pyproject.toml ]] && ! standin_current; then
     build_standin
   fi
   if [[ -f $marker && "$(cat "$marker")" == "$(wheelhouse_spec)" ]]; then

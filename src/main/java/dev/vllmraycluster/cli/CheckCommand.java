@@ -81,8 +81,8 @@ abstract class CheckCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Set<String> ignored = ignored();
-    Duration timeout = connectTimeout();
-    Map<String, Loaded> stacks = Stacks.loadAll(ProjectLayout.current().root(), List.of(stackFile()), io.err());
+    Duration timeout = Stacks.connectTimeout(connectTimeoutSeconds, command.commandLine());
+    Map<String, Loaded> stacks = Stacks.loadAll(ProjectLayout.current().root(), List.of(Stacks.stackFile(stack, command.commandLine())), io.err());
     if (stacks == null) {
       return ExitCodes.BAD_INPUT;
     }
@@ -122,26 +122,6 @@ abstract class CheckCommand implements Callable<Integer> {
       io.err().println("error: cannot write the report to " + target + ": " + e.getMessage());
       return false;
     }
-  }
-
-  /** The stack file STACK names; bad input when there is none. */
-  private Path stackFile() {
-    Path file = Path.of(stack);
-    if (!stack.contains("/") && !stack.endsWith(".yaml") && !Files.isRegularFile(file)) {
-      file = ProjectLayout.current().root().resolve("stacks").resolve(stack + ".yaml");
-    }
-    if (!Files.isRegularFile(file)) {
-      throw badInput("no stack file " + file + "; STACK is a stack file or the NAME of stacks/NAME.yaml");
-    }
-    return file;
-  }
-
-  private Duration connectTimeout() {
-    if (connectTimeoutSeconds < 1) {
-      throw badInput("--connect-timeout: " + connectTimeoutSeconds + " is not a timeout; give whole seconds, at"
-          + " least 1, e.g. --connect-timeout=10");
-    }
-    return Duration.ofSeconds(connectTimeoutSeconds);
   }
 
   /**

@@ -67,7 +67,10 @@ final class Cli implements Callable<Integer> {
         .addSubcommand(new ValidateCommand(io))
         .addSubcommand(new PreflightCommand(io))
         .addSubcommand(new VerifyCommand(io))
+        .addSubcommand(new StatusCommand(io))
         .addSubcommand(new PlanReviewCommand(io))
+        .addSubcommand(new ApiCaCommand(io))
+        .addSubcommand(new ParallelismCommand(io))
         .addSubcommand(new CommandLine.HelpCommand());
     cli.setOut(new PrintWriter(io.out(), true));
     cli.setErr(new PrintWriter(io.err(), true));

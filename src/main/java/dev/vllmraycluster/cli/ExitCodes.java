@@ -16,13 +16,13 @@ public final class ExitCodes {
   /** Code → meaning, in the order the help prints them. */
   static Map<String, String> described() {
     Map<String, String> codes = new LinkedHashMap<>();
-    codes.put(Integer.toString(OK), "ok (preflight, verify: no check failed; warnings are allowed)");
-    codes.put(Integer.toString(FAILED), "failed: a check failed (preflight, verify); plan-review: tofu show failed"
-        + " or the review could not be written");
+    codes.put(Integer.toString(OK), "ok (preflight, verify: no check failed; warnings are allowed; status: the cluster is healthy)");
+    codes.put(Integer.toString(FAILED), "failed: a check failed (preflight, verify); status: the cluster is degraded; plan-review: tofu show failed"
+        + " or the review could not be written; api-ca: the head could not be reached or holds no CA");
     codes.put(Integer.toString(BAD_INPUT), "bad input: an unknown command or option, a bad option value, a missing"
         + " or broken stack file, an unreadable plan");
     codes.put(Integer.toString(UNEXPECTED_STATE), "unexpected state: preflight, verify: the report could not be"
-        + " written to --report-file (the checks ran)");
+        + " written to --report-file (the checks ran); api-ca: --out could not be written");
     codes.put(Integer.toString(INTERNAL), "internal error, a bug: run again with --verbose for the stack trace");
     return codes;
   }

@@ -7,6 +7,8 @@ import dev.vllmraycluster.review.PlanReview;
 import dev.vllmraycluster.review.Risk;
 import dev.vllmraycluster.review.TofuPlans;
 import dev.vllmraycluster.spec.StackLoader;
+import dev.vllmraycluster.spec.ClusterSpec;
+import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
 import dev.vllmraycluster.spec.StackLoader.Loaded;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,6 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -65,6 +69,7 @@ final class PlanReviewCommand implements Callable<Integer> {
     ProjectLayout layout = ProjectLayout.current();
     String stackName = null;
     List<String> warnings = List.of();
+    ClusterSpec spec = null;
     if (stack != null) {
       Map<String, Loaded> loaded = Stacks.loadAll(layout.root(), List.of(Path.of(stack)), err);
       if (loaded == null) {
@@ -72,6 +77,7 @@ final class PlanReviewCommand implements Callable<Integer> {
       }
       stackName = StackLoader.stackName(Path.of(stack));
       warnings = loaded.get(stackName).warnings();
+      spec = loaded.get(stackName).spec();
     }
 
     String json;
@@ -93,6 +99,11 @@ final class PlanReviewCommand implements Callable<Integer> {
       return ExitCodes.BAD_INPUT;
     }
     PlanReview review = new PlanReview(plan, stackName, warnings);
+    if (spec != null) {
+      review.leavingNodes(spec.removedNodes().stream().map(NodeSpec::name).collect(Collectors.toSet()),
+          Set.copyOf(spec.forgottenNodes()));
+      review.layoutBudget(dev.vllmraycluster.parallel.PlanText.budget(spec));
+    }
     String markdown = review.markdown();
     if (outFile == null) {
       out.print(markdown);

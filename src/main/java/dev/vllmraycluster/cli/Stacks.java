@@ -6,11 +6,15 @@ import dev.vllmraycluster.spec.StackLoader.Loaded;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
 
 /** Loads stack files for a command: all of them, reporting every broken one before failing. */
 final class Stacks {
@@ -58,5 +62,29 @@ final class Stacks {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * The stack file a command's STACK argument names: a path, or the NAME of {@code
+   * stacks/NAME.yaml} under the project root; bad input (for {@code cli}) when there is none.
+   */
+  static Path stackFile(String stack, CommandLine cli) {
+    Path file = Path.of(stack);
+    if (!stack.contains("/") && !stack.endsWith(".yaml") && !Files.isRegularFile(file)) {
+      file = dev.vllmraycluster.node.ProjectLayout.current().root().resolve("stacks").resolve(stack + ".yaml");
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new ParameterException(cli, "no stack file " + file + "; STACK is a stack file or the NAME of stacks/NAME.yaml");
+    }
+    return file;
+  }
+
+  /** A command's {@code --connect-timeout}; bad input (for {@code cli}) below one second. */
+  static Duration connectTimeout(int seconds, CommandLine cli) {
+    if (seconds < 1) {
+      throw new ParameterException(cli, "--connect-timeout: " + seconds + " is not a timeout; give whole seconds, at"
+          + " least 1, e.g. --connect-timeout=10");
+    }
+    return Duration.ofSeconds(seconds);
   }
 }

@@ -42,7 +42,8 @@ final class ValidateCommand implements Callable<Integer> {
     for (Map.Entry<String, Loaded> e : stacks.entrySet()) {
       ClusterSpec spec = e.getValue().spec();
       io.out().println("ok: " + e.getKey() + " (" + spec.nodes().size() + " nodes, " + spec.totalGpus() + " GPUs, TP "
-          + spec.vllm().tensorParallelSize() + " × PP " + spec.vllm().pipelineParallelSize() + ")");
+          + spec.vllm().tensorParallelSize() + " × PP " + spec.vllm().pipelineParallelSize()
+          + (spec.vllm().replicas() > 1 ? " × DP " + spec.vllm().replicas() : "") + ")");
     }
     return ExitCodes.OK;
   }

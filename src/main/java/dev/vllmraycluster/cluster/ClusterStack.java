@@ -23,7 +23,13 @@ import dev.vllmraycluster.spec.ClusterSpec.StateBackend;
 import dev.vllmraycluster.spec.ClusterSpec.StateSpec;
 import dev.vllmraycluster.spec.ClusterSpec.StorageSpec;
 import dev.vllmraycluster.spec.SecretRef;
+import dev.vllmraycluster.spec.StackWriter;
+import dev.vllmraycluster.staging.CliRuntime;
+import dev.vllmraycluster.staging.Staging;
 import dev.vllmraycluster.storage.ModelStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -63,12 +69,64 @@ public class ClusterStack extends TerraformStack {
                   .build());
       variable.addOverride("ephemeral", true);
     }
-    TerraformResource checks = localChecks(this, props.layout(), spec, secrets, props.stackFile());
+    // The command line and the cluster as a stack file, staged beside cdk.tf.json: what the
+    // deploy machine runs (preflight, api-ca) from this project, an application or a moved output.
+    Staged staged = props.preflight() ? stage(this, spec) : null;
+    TerraformResource checks = localChecks(this, spec, secrets, staged);
     List<ITerraformDependable> after = new ArrayList<>(props.after());
     after.add(checks);
     this.cluster = new GpuCluster(this, "cluster",
         GpuClusterProps.builder().cluster(spec).layout(props.layout()).after(after).build());
-    outputs(spec);
+    String caFile = caFile(spec);
+    if (caFile != null && staged != null) {
+      fetchApiCa(this, staged, caFile, cluster);
+    }
+    // A rotated secret replaces exactly the steps that keep it (HostContract.Secret).
+    SecretRotation.wire(this, id, spec, cluster, List.of(checks), props.secretValues());
+    outputs(spec, staged == null ? null : caFile);
+  }
+
+  /**
+   * Where the deploy writes the cluster's CA certificate (generated TLS only), or null: {@code
+   * .vrc/<stack>/api-ca.crt} in the directory that holds the synthesized output ({@code cdktf.out}:
+   * the project, where cdktf runs). A relative path, so that an output moved elsewhere plans no
+   * change and holds no path of this machine; {@link #CA_FROM_STACK_DIR} is the same file from the
+   * stack's directory, where OpenTofu runs the fetch.
+   */
+  static String caFile(ClusterSpec spec) {
+    if (!spec.vllm().https() || spec.vllm().userCertificate()) {
+      return null;
+    }
+    return ".vrc/" + spec.name() + "/api-ca.crt";
+  }
+
+  /** From {@code <output>/stacks/<stack>} (OpenTofu's directory) to the output's parent. */
+  static final String CA_FROM_STACK_DIR = "../../../";
+
+  /**
+   * After the proxy step: {@code bin/vllm-ray-cluster api-ca} reads the CA certificate the head
+   * made (over SSH, host key checked) into {@code caFile}, the file the {@code api_ca_certificate}
+   * output names (an output cannot hold what a host made: the state only has what the plan knew).
+   * Again whenever the proxy step is replaced; at destroy the file is deleted.
+   */
+  private static void fetchApiCa(Construct scope, Staged staged, String caFile, GpuCluster cluster) {
+    TerraformResource fetch = new TerraformResource(scope, "local_api_ca",
+        TerraformResourceConfig.builder().terraformResourceType("terraform_data")
+            .dependsOn(List.of(cluster.proxy().resource())).build());
+    fetch.overrideLogicalId("local_api_ca");
+    fetch.addOverride("triggers_replace", Map.of("proxy", cluster.proxy().digest()));
+    fetch.addOverride("input", Map.of("file", CA_FROM_STACK_DIR + caFile));
+    String cp = Shell.literal(Shell.singleQuoted(staged.classpath()));
+    String file = Shell.literal(Shell.singleQuoted(staged.stackFile()));
+    Map<String, Object> create = new LinkedHashMap<>();
+    create.put("command", JAVA_LOOKUP + "\"$java\" -cp " + cp + " " + CliRuntime.MAIN_CLASS + " api-ca " + file
+        + " --out \"${self.input.file}\"");
+    create.put("interpreter", List.of("/bin/sh", "-c"));
+    Map<String, Object> destroy = new LinkedHashMap<>();
+    destroy.put("command", "rm -f \"${self.input.file}\"");
+    destroy.put("interpreter", List.of("/bin/sh", "-c"));
+    destroy.put("when", "destroy");
+    fetch.addOverride("provisioner", List.of(Map.of("local-exec", create), Map.of("local-exec", destroy)));
   }
 
   public GpuCluster cluster() {
@@ -124,6 +182,10 @@ public class ClusterStack extends TerraformStack {
     if (pip != null && !secrets.contains(pip)) {
       secrets.add(pip);
     }
+    SecretRef grafana = spec.monitoring().enabled() ? spec.monitoring().grafanaToken() : null;
+    if (grafana != null && !secrets.contains(grafana)) {
+      secrets.add(grafana);
+    }
     return secrets;
   }
 
@@ -139,15 +201,38 @@ public class ClusterStack extends TerraformStack {
    * set, then preflight on every node (unless {@value #SKIP_PREFLIGHT_ENV}=1); a failure stops
    * the deploy before any host changes.
    *
+   * <p>Preflight is this library's own command line, staged beside {@code cdk.tf.json} with the
+   * cluster written as a stack file (CDKTF assets {@code vrc-cli} and {@code vrc-preflight}), and
+   * run with the deploy machine's Java: the same from this project, from an application built on
+   * the library, and from an output moved to another directory or machine.
+   *
    * <p>It runs again only when its triggers change, so a no-change deploy stays no-change:
    * {@code secrets} and {@code nodes} (names), and {@code preflight}, a digest of what preflight
    * checks the hosts against (node addresses, SSH targets and GPUs, the software pins, the model
    * and its storage, the parallelism, the ports, the testing switches). A change of a vLLM tuning
    * flag (gpu_memory_utilization, max_model_len, extra_args, ...) replaces only the vLLM service
-   * and does not re-run preflight; run {@code bin/vllm-ray-cluster preflight} by hand for those.
+   * and does not re-run preflight; run {@code preflight} by hand for those.
    */
+  /** What synth staged for the deploy machine: the command line's classpath and the stack file. */
+  record Staged(String classpath, String stackFile) {}
+
+  private static Staged stage(TerraformStack stack, ClusterSpec spec) {
+    String name = spec.name() == null ? stack.getNode().getId() : spec.name();
+    return new Staged(CliRuntime.classpath(CliRuntime.current().stage(stack)), stagedStackFile(stack, spec, name));
+  }
+
+  /** Sets {@code $java} to the deploy machine's Java, or stops naming what to install. */
+  static final String JAVA_LOOKUP = "java=java\n"
+      + "if [ -n \"$JAVA_HOME\" ]; then java=\"$JAVA_HOME/bin/java\"; fi\n"
+      + "command -v \"$java\" >/dev/null 2>&1 || {\n"
+      + "  echo \"[local] the deploy runs this library's command line on Java 17 or newer, and there is no $java here:"
+      + " install one (or set JAVA_HOME).\" >&2\n"
+      + "  exit 1\n"
+      + "}\n";
+
   private static TerraformResource localChecks(
-      Construct scope, ProjectLayout layout, ClusterSpec spec, List<SecretRef> secrets, Path stackFile) {
+      TerraformStack stack, ClusterSpec spec, List<SecretRef> secrets, Staged staged) {
+    boolean preflight = staged != null;
     StringBuilder script = new StringBuilder("missing=''\n");
     for (SecretRef secret : secrets) {
       script
@@ -168,12 +253,12 @@ public class ClusterStack extends TerraformStack {
         .append("echo '[local/checks] secrets present: ")
         .append(secrets.isEmpty() ? "none needed" : String.join(" ", secrets.stream().map(SecretRef::environmentVariable).toList()))
         .append("'\n");
-    if (stackFile != null) {
-      script.append(preflightScript(layout, stackFile));
+    if (preflight) {
+      script.append(preflightScript(staged.classpath(), staged.stackFile()));
     }
     TerraformResource checks =
         new TerraformResource(
-            scope,
+            stack,
             "local_checks",
             TerraformResourceConfig.builder().terraformResourceType("terraform_data").build());
     checks.overrideLogicalId("local_checks");
@@ -181,7 +266,7 @@ public class ClusterStack extends TerraformStack {
     triggers.put(
         "secrets", String.join(" ", secrets.stream().map(SecretRef::environmentVariable).toList()));
     triggers.put("nodes", String.join(" ", spec.nodes().stream().map(NodeSpec::name).toList()));
-    if (stackFile != null) {
+    if (preflight) {
       triggers.put("preflight", preflightDigest(spec));
     }
     checks.addOverride("triggers_replace", triggers);
@@ -192,14 +277,43 @@ public class ClusterStack extends TerraformStack {
     return checks;
   }
 
-  static String preflightScript(ProjectLayout layout, Path stackFile) {
-    String cli = Shell.literal(Shell.singleQuoted(layout.root().resolve("bin/vllm-ray-cluster").toString()));
-    String file = Shell.literal(Shell.singleQuoted(stackFile.toAbsolutePath().normalize().toString()));
+  /**
+   * The cluster as a stack file ({@code <name>.yaml}, what preflight reads), staged beside {@code
+   * cdk.tf.json}; its path relative to the stack's directory.
+   */
+  private static String stagedStackFile(TerraformStack stack, ClusterSpec spec, String name) {
+    Path file = Staging.tempDirectory("vrc-preflight-").resolve(name + ".yaml");
+    try {
+      Files.writeString(file, StackWriter.yaml(spec, Path.of("").toAbsolutePath()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the stack file preflight reads", e);
+    }
+    return Staging.file(stack, PREFLIGHT_ASSET_ID, file, "stack");
+  }
+
+  /** The staged stack file's asset id: {@code assets/vrc-preflight/stack/<name>.yaml}. */
+  public static final String PREFLIGHT_ASSET_ID = "vrc-preflight";
+
+  /**
+   * The shell text that runs preflight: the command line's runtime at {@code classpath} (relative
+   * to the stack's directory, where OpenTofu runs local-exec), on the stack file {@code stackFile}.
+   */
+  static String preflightScript(String classpath, String stackFile) {
+    String cp = Shell.literal(Shell.singleQuoted(classpath));
+    String file = Shell.literal(Shell.singleQuoted(stackFile));
     // Plain $VAR, not ${VAR:-}: OpenTofu would read "${" as its own interpolation.
     return "if [ \"$" + SKIP_PREFLIGHT_ENV + "\" = 1 ]; then\n"
         + "  echo '[local/checks] preflight skipped (" + SKIP_PREFLIGHT_ENV + "=1)'\n"
         + "else\n"
-        + "  " + cli + " preflight " + file + " --ignore=\"$" + PREFLIGHT_IGNORE_ENV + "\""
+        + "  java=java\n"
+        + "  if [ -n \"$JAVA_HOME\" ]; then java=\"$JAVA_HOME/bin/java\"; fi\n"
+        + "  command -v \"$java\" >/dev/null 2>&1 || {\n"
+        + "    echo \"[local/checks] preflight runs on Java 17 or newer, and there is no $java here: install one (or set"
+        + " JAVA_HOME), or skip preflight (" + SKIP_PREFLIGHT_ENV + "=1) at your own risk.\" >&2\n"
+        + "    exit 1\n"
+        + "  }\n"
+        + "  \"$java\" -cp " + cp + " " + CliRuntime.MAIN_CLASS + " preflight " + file
+        + " --ignore=\"$" + PREFLIGHT_IGNORE_ENV + "\""
         + " --report-file=\"$" + PREFLIGHT_REPORT_ENV + "\" || {\n"
         + "    echo '[local/checks] preflight failed: nothing was changed on the hosts. Fix what it reports,"
         + " or ignore named checks (" + PREFLIGHT_IGNORE_ENV + "=check,...) or skip it (" + SKIP_PREFLIGHT_ENV
@@ -240,7 +354,11 @@ public class ClusterStack extends TerraformStack {
         .append(", nfsServer=").append(st.nfsServer()).append(", nfsServerPath=").append(st.nfsServerPath())
         .append(", nfsMountOptions=").append(st.nfsMountOptions()).append(", deleteOnDestroy=")
         .append(st.deleteOnDestroy()).append("]\n");
-    sb.append("parallel ").append(spec.vllm().tensorParallelSize()).append('x').append(spec.vllm().pipelineParallelSize()).append('\n');
+    sb.append("parallel ").append(spec.vllm().tensorParallelSize()).append('x').append(spec.vllm().pipelineParallelSize());
+    if (spec.vllm().replicas() > 1) {
+      sb.append(" dp ").append(spec.vllm().replicas());
+    }
+    sb.append('\n');
     RaySpec r = spec.ray();
     sb.append("ports RaySpec[gcsPort=").append(r.gcsPort()).append(", clientServerPort=").append(r.clientServerPort())
         .append(", dashboardPort=").append(r.dashboardPort()).append(", dashboardHost=").append(r.dashboardHost())
@@ -252,6 +370,9 @@ public class ClusterStack extends TerraformStack {
         .append(r.maxWorkerPort()).append(", tempDir=").append(r.tempDir()).append(", readinessTimeoutSeconds=")
         .append(r.readinessTimeoutSeconds()).append(", authToken=").append(r.authToken()).append("] ")
         .append(spec.vllm().port()).append('\n');
+    if (spec.vllm().proxy()) {
+      sb.append("proxy backend ").append(spec.vllm().backendPort()).append('\n');
+    }
     sb.append("testing TestingSpec[logicalGpus=").append(spec.testing().logicalGpus()).append("]\n");
     return ProjectLayout.digest(sb.toString()).substring(0, 16);
   }
@@ -260,12 +381,26 @@ public class ClusterStack extends TerraformStack {
     return s == null ? "" : s;
   }
 
-  private void outputs(ClusterSpec spec) {
+  private void outputs(ClusterSpec spec, String caFile) {
     NodeSpec head = spec.head();
     output(
         "api_url",
-        "http://" + head.address() + ":" + spec.vllm().port() + "/v1",
+        spec.apiBaseUrl() + "/v1",
         "The OpenAI-compatible endpoint (send the key as: Authorization: Bearer <key>).");
+    String ca;
+    if (!spec.vllm().https()) {
+      ca = "none: plain HTTP (" + (spec.vllm().proxy() ? "vllm.tls: false" : "vllm.proxy: false") + ")";
+    } else if (spec.vllm().userCertificate()) {
+      ca = "the CA that signed " + spec.vllm().tlsCertPath();
+    } else if (caFile != null) {
+      ca = caFile;
+    } else {
+      ca = "bin/vllm-ray-cluster api-ca <stack file> --out FILE";
+    }
+    output("api_ca_certificate", ca,
+        "The CA certificate clients check the API's TLS with (curl --cacert FILE): a file the deploy writes"
+            + " (the head's per-cluster CA; its key never leaves the head), relative to the directory that holds"
+            + " cdktf.out (the project).");
     output("served_model_name", spec.model().servedModelName(), "The model name clients send.");
     output(
         "api_key_env",

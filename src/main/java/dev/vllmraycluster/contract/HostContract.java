@@ -24,23 +24,54 @@ public final class HostContract {
   public static final String STATE_DIR = "/var/lib/vllm-ray-cluster";
   /** The system user Ray and vLLM run as. */
   public static final String SERVICE_USER = "vllm-ray";
+  /** The service user's persistent caches (vLLM's compile cache and friends), on every node. */
+  public static final String SERVICE_CACHE_DIR = STATE_DIR + "/cache";
+  /** The host's download cache of uv and pip (and uv itself), kept across bootstrap replacements. */
+  public static final String WHEEL_CACHE_DIR = "/var/cache/vllm-ray-cluster";
   /** The systemd slice our services run in; the firewall closes every socket of it to outsiders. */
   public static final String SERVICE_SLICE = "vrc.slice";
 
-  /** A part of the cluster on a node: its folder under {@code modules/} and its resource suffix. */
+  /**
+   * A part of the cluster on a node: its folder under {@code modules/} and its resource suffix.
+   * Declared in the order a deploy brings them up; {@link #teardownOrder()} is the reverse.
+   */
   public enum Component {
+    /**
+     * Created first and destroyed last on every node, with nothing to do at create: at destroy it
+     * runs the remove.sh of every component still installed (one whose step was tainted, so that
+     * OpenTofu ran no remove.sh for it) and removes any unit or secret of ours left behind.
+     */
+    SWEEP("sweep", "sweep"),
     FIREWALL("firewall", "firewall"),
+    WHEEL_CACHE("wheel-cache", "wheel_cache"),
     BOOTSTRAP("bootstrap", "bootstrap"),
     MODEL_STORE("model-store", "model"),
     RAY("ray", "ray"),
-    VLLM("vllm", "vllm");
+    VLLM("vllm", "vllm", true),
+    PROXY("proxy", "proxy", true),
+    WATCHDOG("watchdog", "watchdog", true),
+    /** Node exporter and our textfile collectors (every node, with monitoring on). */
+    METRICS("metrics", "metrics"),
+    /** Prometheus with our scrape targets and alert rules (one node, with monitoring on). */
+    PROMETHEUS("prometheus", "prometheus");
 
     private final String module;
     private final String stepId;
+    private final boolean headOnly;
 
     Component(String module, String stepId) {
+      this(module, stepId, false);
+    }
+
+    Component(String module, String stepId, boolean headOnly) {
       this.module = module;
       this.stepId = stepId;
+      this.headOnly = headOnly;
+    }
+
+    /** Only on the head (vLLM, the watchdog); every other component runs on every node. */
+    public boolean headOnly() {
+      return headOnly;
     }
 
     /** The folder under {@code modules/} (and {@code VRC_COMPONENT}, and the plan's {@code component}). */
@@ -51,6 +82,18 @@ public final class HostContract {
     /** The construct id, the suffix of the resource name ({@code head_model}). */
     public String stepId() {
       return stepId;
+    }
+
+    /**
+     * The components that install something (every one but {@link #SWEEP}), in the order a
+     * destroy removes them: the reverse of the deploy order. The sweep runs their remove.sh in
+     * this order.
+     */
+    public static List<Component> teardownOrder() {
+      List<Component> order = new java.util.ArrayList<>(List.of(values()));
+      order.remove(SWEEP);
+      java.util.Collections.reverse(order);
+      return List.copyOf(order);
     }
 
     public static Component ofModule(String module) {
@@ -76,7 +119,33 @@ public final class HostContract {
     public static final String RAY_HEAD = "vrc-ray-head";
     public static final String RAY_WORKER = "vrc-ray-worker";
     public static final String VLLM = "vrc-vllm";
+    /** HAProxy in front of vLLM's API (outside {@code vrc.slice}: clients must reach it). */
+    public static final String PROXY = "vrc-proxy";
+    /** The watchdog's timer (it starts {@code vrc-watchdog.service}, one probe). */
+    public static final String WATCHDOG_TIMER = "vrc-watchdog.timer";
+    /** prometheus-node-exporter with our collectors' directory (monitoring). */
+    public static final String NODE_EXPORTER = "vrc-node-exporter";
+    /** The timer that runs our textfile collectors (monitoring). */
+    public static final String COLLECTORS = "vrc-collectors";
+    public static final String PROMETHEUS = "vrc-prometheus";
   }
+
+  /** TLS material of the API proxy on the head (docs/host-contract.md, proxy). */
+  public static final class Tls {
+    private Tls() {}
+
+    /** The directory (0755 root): the certificates; the private keys in it are 0600 root. */
+    public static final String DIR = CONFIG_DIR + "/tls";
+    /** The per-cluster CA certificate clients pin (generated certificates only). */
+    public static final String CA_CERT = DIR + "/ca.crt";
+    /** The server certificate (chain) the proxy presents. */
+    public static final String SERVER_CERT = DIR + "/server.crt";
+  }
+
+  /** Where our textfile collectors write ({@code *.prom}), read by our node exporter. */
+  public static final String TEXTFILE_DIR = STATE_DIR + "/textfile";
+  /** The watchdog's last probe (KEY=value lines), read by verify, by our collector and by status. */
+  public static final String WATCHDOG_STATUS = STATE_DIR + "/watchdog.status";
 
   /** Files in a step's staging directory that carry a secret (from an ephemeral variable). */
   public static final class SecretFiles {
@@ -91,8 +160,89 @@ public final class HostContract {
     public static final String HF_TOKEN = "secrets/hf-token";
     /** {@code user:password} of the pip mirror; kept as a root-only netrc pip reads. */
     public static final String PIP_CREDENTIALS = "secrets/pip-credentials";
+    /** The proxy's key check: {@code Bearer <key>} lines HAProxy compares the Authorization header with. */
+    public static final String PROXY_AUTH = "secrets/proxy-auth";
+    /** A user-given certificate (chain) for the proxy (public; staged with the key). */
+    public static final String TLS_CERT = "secrets/tls.crt";
+    /** Its private key. */
+    public static final String TLS_KEY = "secrets/tls.key";
+    /** A Grafana service account token, for provisioning the dashboards. */
+    public static final String GRAFANA_TOKEN = "secrets/grafana-token";
     /** A hash-locked requirements file (not a secret, but uploaded the same way). */
     public static final String REQUIREMENTS_LOCK = "requirements.lock";
+  }
+
+  /**
+   * A secret the deploy machine hands to the hosts, and the components that keep it while they
+   * run: when its value changes, exactly their steps are replaced (OpenTofu's {@code
+   * replace_triggered_by} on the secret's fingerprint resource, {@code secret_<name>}), so that no
+   * host keeps serving with the old value. A secret no running component keeps (used once by an
+   * apply and deleted after it) replaces nothing: the next apply that needs it takes the new value.
+   * This is the one list of which steps use which secret; a component that starts keeping a
+   * secret is added here.
+   */
+  public enum Secret {
+    /**
+     * The vLLM API key ({@code vllm.api_key_env}): vLLM reads it from its env file at start, the
+     * API proxy its key lines (the watchdog reads vLLM's env file at every probe).
+     */
+    API_KEY("api_key", "the API key", SecretFiles.VLLM_API_KEY, List.of(Component.VLLM, Component.PROXY)),
+    /**
+     * Ray's token ({@code ray.auth_token_env}): every Ray node reads it at start, and vLLM (a Ray
+     * driver) too; all of them restart together, since nodes with different tokens cannot talk.
+     */
+    RAY_TOKEN("ray_token", "the Ray token", SecretFiles.RAY_TOKEN, List.of(Component.RAY, Component.VLLM)),
+    /** The Hugging Face token ({@code model.hf_token_env}): used by a fetch only. */
+    HF_TOKEN("hf_token", "the Hugging Face token", SecretFiles.HF_TOKEN, List.of()),
+    /** The pip mirror's credentials ({@code software.pip_credentials_env}): used by pip only. */
+    PIP_CREDENTIALS("pip_credentials", "the pip mirror credentials", SecretFiles.PIP_CREDENTIALS, List.of());
+
+    private final String id;
+    private final String label;
+    private final String stageFile;
+    private final List<Component> keptBy;
+
+    Secret(String id, String label, String stageFile, List<Component> keptBy) {
+      this.id = id;
+      this.label = label;
+      this.stageFile = stageFile;
+      this.keptBy = keptBy;
+    }
+
+    /** {@code api_key}: the fingerprint resource is {@code secret_<id>}. */
+    public String id() {
+      return id;
+    }
+
+    /** For messages and plan reviews: "the API key". */
+    public String label() {
+      return label;
+    }
+
+    /** The resource that carries the secret's fingerprint: {@code secret_api_key}. */
+    public String resourceName() {
+      return "secret_" + id;
+    }
+
+    /** Where the secret lands in a step's staging directory. */
+    public String stageFile() {
+      return stageFile;
+    }
+
+    /** The components whose running services keep the secret: replaced when it changes. */
+    public List<Component> keptBy() {
+      return keptBy;
+    }
+
+    /** The secret whose fingerprint resource is {@code resourceName}, or null. */
+    public static Secret ofResource(String resourceName) {
+      for (Secret s : values()) {
+        if (s.resourceName().equals(resourceName)) {
+          return s;
+        }
+      }
+      return null;
+    }
   }
 
   /** Env keys the Java side writes and the scripts, verify and the plan review read. */
@@ -164,6 +314,55 @@ public final class HostContract {
     public static final String REQUIRE_API_KEY = "REQUIRE_API_KEY";
     public static final String INTERCONNECT = "INTERCONNECT";
     public static final String VLLM_PORT = "VLLM_PORT";
+    public static final String VLLM_CONFIG_ROOT = "VLLM_CONFIG_ROOT";
+    public static final String RAY_NON_CARRY_OVER = "RAY_NON_CARRY_OVER";
+    public static final String VLLM_CACHE_ROOT = "VLLM_CACHE_ROOT";
+    public static final String XDG_CACHE_HOME = "XDG_CACHE_HOME";
+    public static final String TORCHINDUCTOR_CACHE_DIR = "TORCHINDUCTOR_CACHE_DIR";
+    public static final String TRITON_CACHE_DIR = "TRITON_CACHE_DIR";
+    // bootstrap: the installer; wheel-cache
+    public static final String INSTALLER = "INSTALLER";
+    public static final String INSTALLER_UV_VERSION = "INSTALLER_UV_VERSION";
+    public static final String WHEEL_CACHE_DIR = "WHEEL_CACHE_DIR";
+    public static final String CACHE_DIR = "CACHE_DIR";
+    // proxy
+    public static final String API_HOST = "API_HOST";
+    public static final String BACKEND_PORT = "BACKEND_PORT";
+    public static final String TLS = "TLS";
+    public static final String TLS_SOURCE = "TLS_SOURCE";
+    public static final String TLS_SERVER_NAMES = "TLS_SERVER_NAMES";
+    public static final String API_URL = "API_URL";
+    public static final String API_CA_FILE = "API_CA_FILE";
+    // vllm's start order (wait-ray.sh)
+    public static final String RAY_EXPECTED_NODES = "RAY_EXPECTED_NODES";
+    public static final String REQUIRED_GPUS = "REQUIRED_GPUS";
+    public static final String RAY_WAIT_SECONDS = "RAY_WAIT_SECONDS";
+    // watchdog
+    public static final String VLLM_UNIT = "VLLM_UNIT";
+    public static final String INTERVAL_SECONDS = "INTERVAL_SECONDS";
+    public static final String FAILURES_BEFORE_RESTART = "FAILURES_BEFORE_RESTART";
+    public static final String PROBE_TIMEOUT_SECONDS = "PROBE_TIMEOUT_SECONDS";
+    public static final String STARTUP_GRACE_SECONDS = "STARTUP_GRACE_SECONDS";
+    public static final String EXPECTED_NODES = "EXPECTED_NODES";
+    // firewall, with monitoring on (absent otherwise, so that other stacks keep their digests)
+    public static final String MONITORING_PORTS = "MONITORING_PORTS";
+    public static final String MONITORING_ALLOWED_NETWORKS = "MONITORING_ALLOWED_NETWORKS";
+    // metrics
+    public static final String NODE_EXPORTER_PORT = "NODE_EXPORTER_PORT";
+    public static final String COLLECT_INTERVAL_SECONDS = "COLLECT_INTERVAL_SECONDS";
+    public static final String GPUS = "GPUS";
+    public static final String DCGM_EXPORTER_PORT = "DCGM_EXPORTER_PORT";
+    public static final String MOUNT_REQUIRED = "MOUNT_REQUIRED";
+    // prometheus
+    public static final String PROMETHEUS_PORT = "PROMETHEUS_PORT";
+    public static final String RETENTION_DAYS = "RETENTION_DAYS";
+    public static final String GPU_NODES = "GPU_NODES";
+    public static final String GRAFANA_URL = "GRAFANA_URL";
+    public static final String GRAFANA_TOKEN = "GRAFANA_TOKEN";
+    public static final String PROMETHEUS_URL = "PROMETHEUS_URL";
+    // sweep
+    /** The components whose remove.sh the sweep runs, space-separated, in teardown order. */
+    public static final String SWEEP_ORDER = "SWEEP_ORDER";
   }
 
   // ------------------------------------------------------------------ vLLM flags
@@ -185,6 +384,16 @@ public final class HostContract {
     public static final String GPU_MEMORY_UTILIZATION = "--gpu-memory-utilization";
     public static final String MAX_MODEL_LEN = "--max-model-len";
     public static final String DTYPE = "--dtype";
+    public static final String DATA_PARALLEL_SIZE = "--data-parallel-size";
+    public static final String DATA_PARALLEL_SIZE_LOCAL = "--data-parallel-size-local";
+    public static final String DATA_PARALLEL_BACKEND = "--data-parallel-backend";
+
+    /** The options the constructs add with {@code vllm.data_parallel_size} > 1. */
+    public static final List<String> DATA_PARALLEL = List.of(DATA_PARALLEL_SIZE, DATA_PARALLEL_SIZE_LOCAL, DATA_PARALLEL_BACKEND);
+
+    /** Every option the constructs can emit (the model is {@code vllm serve}'s positional argument). */
+    public static final List<String> GENERATED = List.of(SERVED_MODEL_NAME, HOST, PORT, TENSOR_PARALLEL_SIZE,
+        PIPELINE_PARALLEL_SIZE, DISTRIBUTED_EXECUTOR_BACKEND, GPU_MEMORY_UTILIZATION, MAX_MODEL_LEN, DTYPE);
   }
 
   /**
@@ -200,6 +409,12 @@ public final class HostContract {
       new VllmFlag("-tp", "set vllm.tensor_parallel_size instead"),
       new VllmFlag(VllmFlags.PIPELINE_PARALLEL_SIZE, "set vllm.pipeline_parallel_size instead"),
       new VllmFlag("-pp", "set vllm.pipeline_parallel_size instead"),
+      new VllmFlag(VllmFlags.DATA_PARALLEL_SIZE, "set vllm.data_parallel_size instead"),
+      new VllmFlag("-dp", "set vllm.data_parallel_size instead"),
+      new VllmFlag(VllmFlags.DATA_PARALLEL_SIZE_LOCAL, "remove it: this tool places the replicas from vllm.data_parallel_size and the nodes' GPUs"),
+      new VllmFlag("-dpl", "remove it: this tool places the replicas from vllm.data_parallel_size and the nodes' GPUs"),
+      new VllmFlag(VllmFlags.DATA_PARALLEL_BACKEND, "remove it: with vllm.data_parallel_size this tool uses vLLM's Ray data-parallel backend"),
+      new VllmFlag("-dpb", "remove it: with vllm.data_parallel_size this tool uses vLLM's Ray data-parallel backend"),
       new VllmFlag(VllmFlags.DISTRIBUTED_EXECUTOR_BACKEND, "remove it: this tool always runs vLLM on the Ray cluster (ray)"),
       new VllmFlag(VllmFlags.GPU_MEMORY_UTILIZATION, "set vllm.gpu_memory_utilization instead"),
       new VllmFlag(VllmFlags.MAX_MODEL_LEN, "set vllm.max_model_len instead"),

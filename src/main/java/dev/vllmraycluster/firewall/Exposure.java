@@ -1,6 +1,7 @@
 package dev.vllmraycluster.firewall;
 
 import dev.vllmraycluster.spec.ClusterSpec;
+import dev.vllmraycluster.spec.ClusterSpec.MonitoringSpec;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
 import dev.vllmraycluster.spec.ClusterSpec.RaySpec;
 import dev.vllmraycluster.spec.ClusterSpec.Role;
@@ -39,8 +40,16 @@ public final class Exposure {
     List<Service> services = new ArrayList<>();
     boolean head = node.role() == Role.HEAD;
     if (head) {
-      services.add(
-          new Service("vLLM API", Port.tcp(spec.vllm().port()), spec.network().apiAllowedNetworks()));
+      if (spec.vllm().proxy()) {
+        // Clients reach the proxy, which checks the key on every path; vLLM itself only from the
+        // head (it binds 127.0.0.1) and, as every port of ours, from the cluster.
+        services.add(new Service(spec.vllm().https() ? "API (HAProxy, HTTPS)" : "API (HAProxy, plain HTTP)",
+            Port.tcp(spec.vllm().port()), spec.network().apiAllowedNetworks()));
+        services.add(new Service("vLLM API behind the proxy", Port.tcp(spec.vllm().backendPort()), List.of()));
+      } else {
+        services.add(
+            new Service("vLLM API", Port.tcp(spec.vllm().port()), spec.network().apiAllowedNetworks()));
+      }
       services.add(
           new Service(
               "Ray dashboard and Jobs API",
@@ -78,6 +87,25 @@ public final class Exposure {
             "Ray workers (and vLLM's NCCL/Gloo through them)",
             Port.tcpRange(ray.minWorkerPort(), ray.maxWorkerPort()),
             List.of()));
+    services.addAll(monitoring(spec, node));
+    return services;
+  }
+
+  /**
+   * The monitoring services of a node (none with monitoring off): the node exporter everywhere,
+   * Prometheus on its node; the cluster and {@code monitoring.allowed_networks} reach them.
+   */
+  public static List<Service> monitoring(ClusterSpec spec, NodeSpec node) {
+    MonitoringSpec m = spec.monitoring();
+    List<Service> services = new ArrayList<>();
+    if (!m.enabled()) {
+      return services;
+    }
+    if (node.name().equals(m.prometheusNodeOf(spec).name())) {
+      services.add(new Service("Prometheus", Port.tcp(m.prometheusPort()), m.allowedNetworks()));
+    }
+    services.add(new Service("node exporter (metrics of the node, GPUs, model store, watchdog)",
+        Port.tcp(m.nodeExporterPort()), m.allowedNetworks()));
     return services;
   }
 }

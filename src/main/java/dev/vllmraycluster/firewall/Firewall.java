@@ -41,20 +41,26 @@ public class Firewall extends HostStep {
   private static Props props(GpuNode node, FirewallProps p) {
     ClusterSpec cluster = p.cluster();
     List<Service> services = Exposure.of(cluster, node.spec());
+    dev.vllmraycluster.node.Env env = dev.vllmraycluster.node.Env.of(node.spec(), Component.FIREWALL.module())
+        .put(Env.FIREWALL_BACKEND, cluster.network().firewallBackend().name().toLowerCase(Locale.ROOT))
+        .put(Env.CLUSTER_ADDRESSES, cluster.nodeAddresses())
+        .put(Env.API_PORT, cluster.vllm().port())
+        .put(Env.API_ALLOWED_NETWORKS, cluster.network().apiAllowedNetworks())
+        .put(Env.DASHBOARD_PORT, cluster.ray().dashboardPort())
+        .put(Env.DASHBOARD_ALLOWED_NETWORKS, cluster.network().dashboardAllowedNetworks())
+        .put(Env.PROTECTED_TCP_PORTS, services.stream().filter(s -> s.port().tcp()).map(s -> s.port().toString()).toList())
+        .put(Env.PROTECTED_UDP_PORTS, services.stream().filter(s -> !s.port().tcp()).map(s -> s.port().toString()).toList())
+        .put(Env.SERVICE_SLICE, SERVICE_SLICE);
+    List<Service> monitoring = Exposure.monitoring(cluster, node.spec());
+    if (!monitoring.isEmpty()) {
+      // Written only with monitoring on, so that other stacks keep their firewall digests.
+      env.put(Env.MONITORING_PORTS, monitoring.stream().map(s -> s.port().toString()).toList())
+          .put(Env.MONITORING_ALLOWED_NETWORKS, cluster.monitoring().allowedNetworks());
+    }
     return new Props(
         node.spec(),
         Component.FIREWALL.module(),
-        dev.vllmraycluster.node.Env.of(node.spec(), Component.FIREWALL.module())
-            .put(Env.FIREWALL_BACKEND, cluster.network().firewallBackend().name().toLowerCase(Locale.ROOT))
-            .put(Env.CLUSTER_ADDRESSES, cluster.nodeAddresses())
-            .put(Env.API_PORT, cluster.vllm().port())
-            .put(Env.API_ALLOWED_NETWORKS, cluster.network().apiAllowedNetworks())
-            .put(Env.DASHBOARD_PORT, cluster.ray().dashboardPort())
-            .put(Env.DASHBOARD_ALLOWED_NETWORKS, cluster.network().dashboardAllowedNetworks())
-            .put(Env.PROTECTED_TCP_PORTS, services.stream().filter(s -> s.port().tcp()).map(s -> s.port().toString()).toList())
-            .put(Env.PROTECTED_UDP_PORTS, services.stream().filter(s -> !s.port().tcp()).map(s -> s.port().toString()).toList())
-            .put(Env.SERVICE_SLICE, SERVICE_SLICE)
-            .build(),
+        env.build(),
         List.of(),
         p.after(),
         List.of(),

@@ -6,6 +6,7 @@ import com.hashicorp.cdktf.TerraformResourceConfig;
 import dev.vllmraycluster.contract.HostContract;
 import dev.vllmraycluster.contract.Shell;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
+import dev.vllmraycluster.staging.Staging;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -48,6 +49,7 @@ public abstract class HostStep extends Construct {
   private final String logicalId;
   private final TerraformResource resource;
   private final Map<String, String> triggers;
+  private final List<String> replacedBy = new ArrayList<>();
 
   /**
    * @param node the node to run on
@@ -93,9 +95,36 @@ public abstract class HostStep extends Construct {
     public static Upload secretContent(String stagePath, String contentExpression) {
       return new Upload(stagePath, null, contentExpression, null, false);
     }
+
+    /**
+     * A file rendered at synth (never a secret): its text lands in {@code cdk.tf.json} as a
+     * literal (OpenTofu's template markers escaped), its digest in the triggers.
+     */
+    public static Upload text(String stagePath, String text) {
+      return new Upload(stagePath, null, Shell.literal(text), ProjectLayout.digest(text), false);
+    }
+  }
+
+  /** When a step runs its script on the host. */
+  protected enum Mode {
+    /** {@code apply.sh} when the step is created, the installed {@code remove.sh} when destroyed. */
+    APPLY,
+    /**
+     * {@code sweep.sh} (uploaded then, from the current configuration) when the step is destroyed,
+     * nothing when it is created. Such a step has no {@code triggers_replace}, so it is never
+     * replaced: only destroyed with its node.
+     */
+    AT_DESTROY
   }
 
   protected HostStep(Construct scope, String id, ProjectLayout layout, Props props) {
+    this(scope, id, layout, props, Mode.APPLY);
+  }
+
+  /**
+   * @param mode {@link Mode#AT_DESTROY} for the node's sweep only
+   */
+  protected HostStep(Construct scope, String id, ProjectLayout layout, Props props, Mode mode) {
     super(scope, id);
     this.layout = layout;
     this.node = props.node();
@@ -106,26 +135,19 @@ public abstract class HostStep extends Construct {
     String argsText = renderArgs(props.args());
 
     Map<String, String> triggers = new TreeMap<>();
-    triggers.put("config", short16(ProjectLayout.digest(envText + "\u0000" + argsText)));
-    triggers.put(
-        "module",
-        short16(
-            ProjectLayout.digest(
-                layout.treeDigest(layout.module("common"))
-                    + layout.treeDigest(layout.module(component)))));
-    for (Upload upload : props.uploads()) {
-      if (upload.digest() != null) {
-        triggers.put("upload_" + upload.stagePath().replace('/', '_'), short16(upload.digest()));
-      }
-    }
-    for (HostStep upstream : props.restartsWith()) {
-      triggers.put("after_" + upstream.logicalId(), upstream.digest());
+    if (mode == Mode.APPLY) {
+      triggers.putAll(triggers(layout, envText, argsText, props));
     }
     this.triggers = Map.copyOf(triggers);
 
     List<ITerraformDependable> dependsOn = new ArrayList<>(props.after());
     for (HostStep upstream : props.restartsWith()) {
       dependsOn.add(upstream.resource());
+    }
+    // Every step built in a node's scope after its sweep is created after it and destroyed before
+    // it, so that the sweep finds whatever such a step left when it was tainted (GpuNode.addSweep).
+    if (mode == Mode.APPLY && scope instanceof GpuNode gpuNode && gpuNode.sweep() != null) {
+      dependsOn.add(gpuNode.sweep().resource());
     }
 
     this.resource =
@@ -154,9 +176,34 @@ public abstract class HostStep extends Construct {
       input.put("args", props.args().stream().map(Shell::literal).toList());
     }
     resource.addOverride("input", input);
-    resource.addOverride("triggers_replace", new TreeMap<>(this.triggers));
+    if (mode == Mode.APPLY) {
+      resource.addOverride("triggers_replace", new TreeMap<>(this.triggers));
+    }
     resource.addOverride("connection", connection(layout.hostKeys().connectionKey(node)));
-    resource.addOverride("provisioner", provisioners(envText, argsText, props));
+    resource.addOverride("provisioner", mode == Mode.APPLY
+        ? provisioners(envText, argsText, props)
+        : destroyTimeProvisioners(envText, props));
+  }
+
+  /** One digest per input group: the rendered configuration, the scripts, uploads, upstream steps. */
+  private Map<String, String> triggers(ProjectLayout layout, String envText, String argsText, Props props) {
+    Map<String, String> triggers = new TreeMap<>();
+    triggers.put("config", short16(ProjectLayout.digest(envText + "\u0000" + argsText)));
+    triggers.put(
+        "module",
+        short16(
+            ProjectLayout.digest(
+                layout.modules().digest(HostContract.COMMON_MODULE)
+                    + layout.modules().digest(component))));
+    for (Upload upload : props.uploads()) {
+      if (upload.digest() != null) {
+        triggers.put("upload_" + upload.stagePath().replace('/', '_'), short16(upload.digest()));
+      }
+    }
+    for (HostStep upstream : props.restartsWith()) {
+      triggers.put("after_" + upstream.logicalId(), upstream.digest());
+    }
+    return triggers;
   }
 
   public TerraformResource resource() {
@@ -170,7 +217,22 @@ public abstract class HostStep extends Construct {
    * common/lib.sh).
    */
   protected void createBeforeDestroy() {
-    resource.addOverride("lifecycle", Map.of("create_before_destroy", true));
+    resource.addOverride("lifecycle.create_before_destroy", true);
+  }
+
+  /**
+   * This step is replaced whenever {@code trigger} is created or changes (OpenTofu's {@code
+   * replace_triggered_by}): the fingerprint resource of a secret its service keeps while it runs,
+   * so that a rotated secret restarts it with the new value.
+   */
+  public void replacedWhenChanged(TerraformResource trigger) {
+    replacedBy.add(trigger.getTerraformResourceType() + "." + trigger.getFriendlyUniqueId());
+    resource.addOverride("lifecycle.replace_triggered_by", List.copyOf(replacedBy));
+  }
+
+  /** The resources whose change replaces this step ({@link #replacedWhenChanged}). */
+  public List<String> replacedBy() {
+    return List.copyOf(replacedBy);
   }
 
   public String logicalId() {
@@ -223,14 +285,81 @@ public abstract class HostStep extends Construct {
   }
 
   private List<Map<String, Object>> provisioners(String envText, String argsText, Props props) {
-    String stage = stage();
-    String asRoot = asRoot(node.ssh().user());
     List<Map<String, Object>> list = new ArrayList<>();
     // 0. A node whose host key is unknown is never connected to: stop with the fix first.
     String unpinned = layout.hostKeys().unpinnedMessage(node, component);
     if (unpinned != null) {
       list.add(stopLocally(unpinned, false));
     }
+    // 1.-3. Staging, uploads, apply.sh.
+    list.addAll(run(envText, argsText, props, "apply.sh"));
+    // 4. At destroy: the installed remove.sh, which reads its installed configuration.
+    list.addAll(destroyProvisioners(unpinned, node, component, null));
+    return list;
+  }
+
+  /**
+   * The destroy-time provisioners of a step of {@code node} that has left the configuration (a
+   * {@code removed {}} block: OpenTofu runs no provisioner of a resource that is simply gone):
+   * the same as the step's own, with the connection inside the provisioner, where a removed block
+   * takes it.
+   */
+  public static List<Map<String, Object>> removedStepProvisioners(ProjectLayout layout, NodeSpec node, String component) {
+    return destroyProvisioners(
+        layout.hostKeys().unpinnedMessage(node, component), node, component, connection(layout.hostKeys().connectionKey(node)));
+  }
+
+  /**
+   * A stop on the deploy machine first for a node whose host key is unknown, then the installed
+   * remove.sh over SSH ({@code connection} null: the resource's own).
+   */
+  private static List<Map<String, Object>> destroyProvisioners(
+      String unpinned, NodeSpec node, String component, Map<String, Object> connection) {
+    List<Map<String, Object>> list = new ArrayList<>();
+    if (unpinned != null) {
+      list.add(stopLocally(unpinned, true));
+    }
+    String remove = Shell.quote(INSTALL_DIR + "/" + component + "/remove.sh");
+    Map<String, Object> destroy = new LinkedHashMap<>();
+    destroy.put(
+        "inline",
+        List.of(
+            "if [ -f " + remove + " ]; then " + asRoot(node.ssh().user()) + " " + remove + " ${self.id}; else echo "
+                + Shell.quote("[" + node.name() + "/" + component + "/remove] not installed, nothing to remove") + "; fi"));
+    destroy.put("when", "destroy");
+    if (connection != null) {
+      destroy.put("connection", connection);
+    }
+    list.add(Map.of("remote-exec", destroy));
+    return list;
+  }
+
+  /**
+   * A step that acts only when it is destroyed ({@link Mode#AT_DESTROY}): the same staging, uploads
+   * and run as an apply, of {@code <component>/<component>.sh}, every provisioner with {@code when
+   * = destroy}. Nothing runs when it is created.
+   */
+  private List<Map<String, Object>> destroyTimeProvisioners(String envText, Props props) {
+    List<Map<String, Object>> list = new ArrayList<>();
+    String unpinned = layout.hostKeys().unpinnedMessage(node, component);
+    if (unpinned != null) {
+      list.add(stopLocally(unpinned, true));
+    }
+    for (Map<String, Object> p : run(envText, renderArgs(props.args()), props, component + ".sh")) {
+      Map.Entry<String, Object> only = p.entrySet().iterator().next();
+      @SuppressWarnings("unchecked")
+      Map<String, Object> body = new LinkedHashMap<>((Map<String, Object>) only.getValue());
+      body.put("when", "destroy");
+      list.add(Map.of(only.getKey(), body));
+    }
+    return list;
+  }
+
+  /** Staging directory, uploads, then {@code <component>/<script>} as root; the stage removed after. */
+  private List<Map<String, Object>> run(String envText, String argsText, Props props, String script) {
+    String stage = stage();
+    String asRoot = asRoot(node.ssh().user());
+    List<Map<String, Object>> list = new ArrayList<>();
     // 1. A fresh staging directory on tmpfs, private to the SSH user (made by root, owned by the
     //    user, checked before use); old emptied provisioner scripts of ours are tidied away.
     String stageRoot = STAGE_ROOT + node.ssh().user();
@@ -244,11 +373,15 @@ public abstract class HostStep extends Construct {
                 "test -O " + Shell.quote(stageRoot) + " || { echo " + Shell.quote("staging directory not owned by " + node.ssh().user())
                     + " >&2; exit 1; }",
                 "rm -rf " + Shell.quote(stage),
+                // A run's own copy of the stage (step 3) whose process is gone (killed before its
+                // trap ran) may hold a secret: removed. A live one belongs to a run still going.
+                "for d in " + Shell.quote(stage) + ".run-*; do [ -d \"$d\" ] || continue; kill -0 \"$(echo \"$d\" | sed 's/.*\\.run-//')\""
+                    + " 2>/dev/null || rm -rf \"$d\"; done",
                 "mkdir -p " + Shell.words(stageDirs(props)),
                 "find \"$HOME\" -maxdepth 1 -name '.vrc-tf-*.sh' -type f -empty -mmin +10 -delete 2>/dev/null || true",
                 "echo " + Shell.quote("[" + node.name() + "/" + component + "/upload] staging in " + stage))));
     // 2. The scripts and the configuration.
-    list.add(fileDir("common"));
+    list.add(fileDir(HostContract.COMMON_MODULE));
     list.add(fileDir(component));
     list.add(fileContent(stage + "/" + component + ".env", Shell.literal(envText)));
     if (!props.args().isEmpty()) {
@@ -264,35 +397,27 @@ public abstract class HostStep extends Construct {
       file.put("destination", Shell.literal(stage + "/" + upload.stagePath()));
       list.add(Map.of("file", file));
     }
-    // 3. Apply, and remove the staging directory whatever happened (it may hold a secret). The
+    // 3. Apply, and remove the staging directory whatever happened (it may hold a secret), also
+    //    when the deploy is killed (its SSH session ends, the pty hangs up). The stage is first
+    //    moved to a directory of this run only: a killed deploy's step may still be running when
+    //    the next deploy stages the same step anew, and its exit must not remove that. The
     //    resource's id lets a replacement created before its predecessor is destroyed claim the
     //    component (claim_step in common/lib.sh), so that the old one's remove.sh leaves it be.
     String quotedStage = Shell.quote(stage);
     list.add(
         remoteExec(
             List.of(
-                "rc=0; " + asRoot + " " + Shell.quote(stage + "/" + component + "/apply.sh") + " " + quotedStage
-                    + " ${self.id} || rc=$?; rm -rf " + quotedStage + "; exit $rc")));
-    // 4. At destroy: the installed remove.sh, which reads its installed configuration.
-    if (unpinned != null) {
-      list.add(stopLocally(unpinned, true));
-    }
-    String remove = Shell.quote(INSTALL_DIR + "/" + component + "/remove.sh");
-    Map<String, Object> destroy = new LinkedHashMap<>();
-    destroy.put(
-        "inline",
-        List.of(
-            "if [ -f " + remove + " ]; then " + asRoot + " " + remove + " ${self.id}; else echo "
-                + Shell.quote("[" + node.name() + "/" + component + "/remove] not installed, nothing to remove") + "; fi"));
-    destroy.put("when", "destroy");
-    list.add(Map.of("remote-exec", destroy));
+                "run=" + quotedStage + ".run-$$; mv " + quotedStage + " \"$run\" || exit 1; trap 'rm -rf \"$run\"' EXIT;"
+                    + " trap 'exit 129' HUP INT TERM; rc=0; " + asRoot + " \"$run\"/" + Shell.quote(component + "/" + script)
+                    + " \"$run\" ${self.id} || rc=$?; exit $rc")));
     return list;
   }
 
   private Map<String, Object> fileDir(String module) {
     Map<String, Object> file = new LinkedHashMap<>();
-    // A trailing slash uploads the directory's contents into the (existing) destination.
-    file.put("source", Shell.literal(layout.module(module) + "/"));
+    // The module staged beside cdk.tf.json (a path relative to the stack's directory, where
+    // OpenTofu runs); a trailing slash uploads the directory's contents into the destination.
+    file.put("source", Shell.literal(Staging.module(this, layout.modules(), module) + "/"));
     file.put("destination", Shell.literal(stage() + "/" + module));
     return Map.of("file", file);
   }

@@ -2,43 +2,58 @@ package dev.vllmraycluster.node;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import dev.vllmraycluster.staging.HostModules;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 
 /**
- * Where the host-side units live on the deploy machine ({@code modules/<component>/}), the
- * digests that tie a resource to exactly the bytes it uploads, and the known_hosts files synth
- * takes unpinned nodes' host keys from.
+ * Where a synth takes its inputs from on this machine: the project root (a stack file's relative
+ * paths are relative to it), the host modules steps upload ({@link HostModules}: the jar's own by
+ * default, or a checkout's {@code modules/}), and the known_hosts files synth takes unpinned
+ * nodes' host keys from. Nothing of it is written into {@code cdk.tf.json} as a path: host modules
+ * are staged as CDKTF assets beside it.
  */
 public final class ProjectLayout {
   private final Path root;
+  private final HostModules modules;
   private final KnownHostKeys hostKeys;
-  private final Map<Path, String> treeDigests = new ConcurrentHashMap<>();
 
-  /** A project whose nodes' host keys come from the stack only (no known_hosts file is read). */
+  /**
+   * A project whose host modules are its own {@code modules/} directory and whose nodes' host keys
+   * come from the stack only (no known_hosts file is read): a checkout under test.
+   */
   public ProjectLayout(Path root) {
     this(root, KnownHostKeys.none());
   }
 
+  /** A project whose host modules are its own {@code modules/} directory. */
   public ProjectLayout(Path root, KnownHostKeys hostKeys) {
+    this(root, HostModules.directory(root.resolve("modules")), hostKeys);
+  }
+
+  /**
+   * @param root the project root
+   * @param modules the host modules steps upload
+   * @param hostKeys where a node's host key comes from when the stack does not pin it
+   */
+  public ProjectLayout(Path root, HostModules modules, KnownHostKeys hostKeys) {
     this.root = root.toAbsolutePath().normalize();
+    this.modules = modules;
     this.hostKeys = hostKeys;
   }
 
   /**
-   * The project root (the system property {@code vrc.root}, else the working directory), with this
-   * user's known_hosts files for nodes whose key the stack does not pin.
+   * The project root (the system property {@code vrc.root}, else the working directory), the host
+   * modules shipped in this library's jar, and this user's known_hosts files for nodes whose key
+   * the stack does not pin: what a synth uses, from this project or from an application of its own.
    */
   public static ProjectLayout current() {
-    return new ProjectLayout(Path.of(System.getProperty("vrc.root", ".")), KnownHostKeys.ofThisUser());
+    return new ProjectLayout(
+        Path.of(System.getProperty("vrc.root", ".")), HostModules.bundled(), KnownHostKeys.ofThisUser());
   }
 
   /** Where a node's host key comes from when the stack does not pin it. */
@@ -50,25 +65,19 @@ public final class ProjectLayout {
     return root;
   }
 
-  public Path module(String component) {
-    Path dir = root.resolve("modules").resolve(component);
-    if (!Files.isDirectory(dir)) {
-      throw new IllegalStateException(
-          "host module " + dir + " is missing: run from the project root (or set -Dvrc.root)");
-    }
-    return dir;
+  /** The host modules steps upload. */
+  public HostModules modules() {
+    return modules;
   }
 
-  /** SHA-256 over every file's relative path, mode bit and content under {@code dir}. */
+  /**
+   * SHA-256 over every file's relative path, mode bit and content under {@code dir} (a directory
+   * of the project a step uploads as it is, e.g. {@code dashboards/}).
+   */
   public String treeDigest(Path dir) {
-    return treeDigests.computeIfAbsent(dir.toAbsolutePath().normalize(), ProjectLayout::digestTree);
-  }
-
-  private static String digestTree(Path dir) {
     MessageDigest md = sha256();
-    try (Stream<Path> walk = Files.walk(dir)) {
-      List<Path> files = walk.filter(Files::isRegularFile).sorted().toList();
-      for (Path file : files) {
+    try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+      for (Path file : walk.filter(Files::isRegularFile).sorted().toList()) {
         md.update(dir.relativize(file).toString().getBytes(StandardCharsets.UTF_8));
         md.update((byte) (Files.isExecutable(file) ? 1 : 0));
         md.update(Files.readAllBytes(file));

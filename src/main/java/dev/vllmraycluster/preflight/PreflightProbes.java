@@ -89,9 +89,16 @@ public final class PreflightProbes {
         + " | sort -un); do " + UNIT_OF_PID + " done";
   }
 
+  /**
+   * The service a cgroup line places a process in: its last {@code *.service} component, in any
+   * slice ({@code system.slice}, our {@code vrc.slice}, a container's {@code /payload/...}), with
+   * or without a sub-cgroup below it.
+   */
+  static final String SERVICE_OF_CGROUP = "s#^[^:]*:[^:]*:.*/\\([^/]*\\.service\\)\\(/.*\\)\\{0,1\\}$#\\1#p";
+
   /** Prints "{@code <pid> <unit>}" (or "-") for {@code $p}, from its cgroup. */
   static final String UNIT_OF_PID =
-      "u=$(sed -n 's#.*/system.slice/\\([^/]*\\.service\\).*#\\1#p' /proc/$p/cgroup 2>/dev/null | head -n 1);"
+      "u=$(sed -n '" + SERVICE_OF_CGROUP + "' /proc/$p/cgroup 2>/dev/null | head -n 1);"
           + " echo \"$p ${u:--}\";";
 
   static String python(String interpreter) {

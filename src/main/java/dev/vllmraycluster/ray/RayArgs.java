@@ -25,7 +25,9 @@ public final class RayArgs {
       args.add("--dashboard-host=" + ray.dashboardHost());
       args.add("--dashboard-port=" + ray.dashboardPort());
     }
-    args.add("--temp-dir=" + ray.tempDir());
+    // Ray makes its temp dir 0777 whenever a node or worker process starts (try_make_directory_shared):
+    // it gets a subdirectory of ray.temp_dir, which the ray step keeps 0700 and Ray never touches.
+    args.add("--temp-dir=" + rayOwnTempDir(ray.tempDir()));
     args.addAll(common(ray, node));
     return args;
   }
@@ -55,5 +57,10 @@ public final class RayArgs {
         "--min-worker-port=" + ray.minWorkerPort(),
         "--max-worker-port=" + ray.maxWorkerPort(),
         "--disable-usage-stats");
+  }
+
+  /** Ray's own temp dir: {@code <ray.temp_dir>/ray}, inside the service user's 0700 directory. */
+  public static String rayOwnTempDir(String tempDir) {
+    return tempDir + "/ray";
   }
 }

@@ -8,9 +8,13 @@ import java.util.Map;
 final class Args {
   private Args() {}
 
+  /** The key of a leading positional argument: {@code vllm serve MODEL ...}. */
+  static final String MODEL = "model (positional)";
+
   /**
    * Flags to values in order; a flag without a value maps to {@code ""}, a repeated flag to its
-   * values joined by {@code ", "}, a stray positional argument to {@code #<index>}.
+   * values joined by {@code ", "}, a leading positional argument to {@link #MODEL}, any other
+   * positional argument to {@code #<index>}.
    */
   static Map<String, String> flags(List<String> args) {
     Map<String, String> flags = new LinkedHashMap<>();
@@ -26,7 +30,7 @@ final class Args {
         boolean hasValue = i + 1 < args.size() && !args.get(i + 1).startsWith("--");
         value = hasValue ? args.get(++i) : "";
       } else {
-        flag = "#" + i;
+        flag = i == 0 ? MODEL : "#" + i;
         value = a;
       }
       flags.merge(flag, value, (x, y) -> x + ", " + y);

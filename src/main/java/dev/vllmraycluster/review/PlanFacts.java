@@ -1,6 +1,8 @@
 package dev.vllmraycluster.review;
 
+import dev.vllmraycluster.contract.HostContract.Component;
 import dev.vllmraycluster.contract.HostContract.Env;
+import dev.vllmraycluster.contract.HostContract.Secret;
 import dev.vllmraycluster.contract.HostContract.VllmFlags;
 import dev.vllmraycluster.review.Plan.Action;
 import dev.vllmraycluster.review.Plan.Part;
@@ -30,9 +32,35 @@ final class PlanFacts {
   static final Set<Action> STAYS_UP = Set.of(Action.NO_OP, Action.UPDATE, Action.NOT_PLANNED);
 
   private final Plan plan;
+  private Set<String> removedNodes = Set.of();
+  private Set<String> forgottenNodes = Set.of();
 
   PlanFacts(Plan plan) {
     this.plan = plan;
+  }
+
+  /** The stack's {@code removed_nodes} and {@code forgotten_nodes} (see {@link PlanReview#leavingNodes}). */
+  void leavingNodes(Set<String> removed, Set<String> forgotten) {
+    this.removedNodes = Set.copyOf(removed);
+    this.forgottenNodes = Set.copyOf(forgotten);
+  }
+
+  boolean removedNode(String node) {
+    return removedNodes.contains(node);
+  }
+
+  boolean forgottenNode(String node) {
+    return forgottenNodes.contains(node);
+  }
+
+  /** A step destroyed because its node is in removed_nodes: its remove.sh runs. */
+  boolean cleanedByRemovedBlock(Step s) {
+    return s.removedFromConfiguration() && s.before() != null && removedNodes.contains(s.before().node());
+  }
+
+  /** A step whose resource left the configuration without anything running its remove.sh. */
+  boolean leftUncleaned(Step s) {
+    return s.removedFromConfiguration() && s.action() == Action.DELETE && !cleanedByRemovedBlock(s);
   }
 
   Plan plan() {
@@ -115,24 +143,121 @@ final class PlanFacts {
     return side(component, after).stream().filter(p -> "head".equals(p.role())).findFirst();
   }
 
+  /**
+   * How clients reach the API before or after the plan, in a reviewer's words: through the proxy
+   * (HTTPS with a generated CA or the user's certificate, or plain HTTP), or vLLM itself (no
+   * proxy); null when the plan has no vLLM on that side.
+   */
+  String apiFront(boolean after) {
+    Optional<Part> vllm = head("vllm", after);
+    if (vllm.isEmpty()) {
+      return null;
+    }
+    Optional<Part> proxy = head("proxy", after);
+    if (proxy.isEmpty()) {
+      return "vLLM itself, plain HTTP, no proxy (its key check covers only /v1, /v2, /inference, /cohere)";
+    }
+    Part p = proxy.get();
+    String tls = switch (p.config(Env.TLS_SOURCE).orElse("none")) {
+      case "generated" -> "HTTPS, certificate from a per-cluster CA made on the head (clients pin it: output `api_ca_certificate`)";
+      case "given" -> "HTTPS, the stack's certificate (`vllm.tls_cert_path`)";
+      default -> "**plain HTTP** (`vllm.tls: false`)";
+    };
+    String key = "true".equals(p.config(Env.REQUIRE_API_KEY).orElse("true"))
+        ? "the key checked on every path but `/health`" : "**no key checked**";
+    return "HAProxy on `" + p.node() + "`, " + tls + ", " + key + "; vLLM itself on 127.0.0.1:"
+        + p.config(Env.BACKEND_PORT).orElse("?");
+  }
+
   // ------------------------------------------------------------------ why a step changes
+
+  // ------------------------------------------------------------------ secrets
+
+  /** The secret a fingerprint resource ({@code secret_<name>}) stands for; null for other steps. */
+  static Secret secretOf(Step s) {
+    Part p = s.current();
+    return p == null || p.input().get("secret") == null ? null : Secret.ofResource(s.name());
+  }
+
+  /** Secrets whose value changed since the state was written: their fingerprint resource is updated. */
+  List<Secret> rotatedSecrets() {
+    List<Secret> out = new ArrayList<>();
+    for (Step s : plan.steps()) {
+      Secret secret = secretOf(s);
+      if (secret != null && (s.action() == Action.UPDATE || s.action() == Action.REPLACE)) {
+        out.add(secret);
+      }
+    }
+    return out;
+  }
+
+  /** The steps replaced because {@code secret} was rotated (they keep it while they run). */
+  List<Step> replacedBy(Secret secret) {
+    return plan.steps().stream()
+        .filter(s -> s.action() == Action.REPLACE && s.current() != null && s.current().component() != null)
+        .filter(s -> keeps(s, secret))
+        .toList();
+  }
+
+  private static boolean keeps(Step s, Secret secret) {
+    Component c = Component.ofModule(s.current().component());
+    return c != null && secret.keptBy().contains(c);
+  }
+
+  private List<String> secretReasons(Step s) {
+    List<String> out = new ArrayList<>();
+    if ("replace_by_triggers".equals(s.actionReason())) {
+      for (Secret secret : rotatedSecrets()) {
+        if (keeps(s, secret)) {
+          out.add(secret.label() + " changed (rotation): restarts with the new value");
+        }
+      }
+    }
+    return out;
+  }
 
   /** Why a step is created, replaced, updated or destroyed: each input that changed. */
   List<String> reasons(Step s) {
     List<String> out = new ArrayList<>();
+    Secret secret = secretOf(s);
+    if (secret != null) {
+      switch (s.action()) {
+        case CREATE -> out.add("new: the fingerprint of " + secret.label() + ", to see a rotation (the value is never stored)");
+        case UPDATE, REPLACE -> out.add(secret.label() + " changed: rotated"
+            + (secret.keptBy().isEmpty() ? "; no service keeps it" : "; restarts what keeps it"));
+        case DELETE -> out.add("the stack no longer uses " + secret.label());
+        default -> { }
+      }
+      return out;
+    }
+    if ("sweep".equals(s.current() == null ? null : s.current().component())) {
+      switch (s.action()) {
+        case CREATE -> out.add("new: runs nothing now; at destroy, after the node's services and before its bootstrap and"
+            + " firewall, it removes what a tainted part left (units, secrets, processes)");
+        case DELETE -> out.add("destroyed after the node's services: removes what a tainted part left");
+        case UPDATE -> out.add("updated in place (no host action)");
+        default -> { }
+      }
+      return out;
+    }
     switch (s.action()) {
       case CREATE -> out.add(s.after() != null && s.after().node() != null && !nodesBefore().contains(s.after().node())
           && !plan.priorStateEmpty() ? "new node" : "new");
-      case DELETE -> out.add(s.removedFromConfiguration()
-          ? "removed from the stack: remove.sh will **not** run"
-          : "destroyed: remove.sh runs on the host");
-      case FORGET -> out.add("forgotten: left as it is on the host");
+      case DELETE -> out.add(cleanedByRemovedBlock(s)
+          ? "node leaves the cluster (`removed_nodes`): remove.sh runs on the host, as destroy would"
+          : s.removedFromConfiguration()
+              ? "removed from the stack: remove.sh will **not** run"
+              : "destroyed: remove.sh runs on the host");
+      case FORGET -> out.add(s.before() != null && forgottenNodes.contains(s.before().node())
+          ? "forgotten (`forgotten_nodes`): dropped from the state, the host is not contacted"
+          : "forgotten: left as it is on the host");
       case REPLACE -> {
         switch (s.actionReason()) {
           case "replace_by_request" -> out.add("replacement requested (`-replace`)");
           case "replace_because_tainted" -> out.add("tainted by a failed apply: runs again");
           default -> { }
         }
+        out.addAll(secretReasons(s));
         out.addAll(triggerReasons(s.before(), s.after()));
         if (out.isEmpty()) {
           out.add("replaced");
@@ -281,7 +406,10 @@ final class PlanFacts {
     if (vllm.isEmpty() || fw.isEmpty()) {
       return null;
     }
-    String host = vllm.get().arg(VllmFlags.HOST).orElse("0.0.0.0");
+    // Behind the proxy, clients reach the proxy's address (vLLM itself binds 127.0.0.1).
+    Optional<Part> proxy = head("proxy", after);
+    String host = proxy.isPresent() ? proxy.get().config(Env.API_HOST).orElse("0.0.0.0")
+        : vllm.get().arg(VllmFlags.HOST).orElse("0.0.0.0");
     if (host.startsWith("127.")) {
       return "bound to " + code(host) + ": this host only";
     }
@@ -323,7 +451,7 @@ final class PlanFacts {
   // ------------------------------------------------------------------ parallelism
 
   /** TP, PP, GPUs per node and the link on one side of the plan. */
-  record Parallelism(int tp, int pp, Map<String, Integer> gpus, String interconnect) {
+  record Parallelism(int tp, int pp, int dp, Map<String, Integer> gpus, String interconnect) {
     int declared() {
       return gpus.values().stream().mapToInt(Integer::intValue).sum();
     }
@@ -353,6 +481,7 @@ final class PlanFacts {
     return new Parallelism(
         number(vllm.get().arg(VllmFlags.TENSOR_PARALLEL_SIZE).orElse("1")),
         number(vllm.get().arg(VllmFlags.PIPELINE_PARALLEL_SIZE).orElse("1")),
+        number(vllm.get().arg(VllmFlags.DATA_PARALLEL_SIZE).orElse("1")),
         gpus,
         vllm.get().config(Env.INTERCONNECT).orElse(null));
   }

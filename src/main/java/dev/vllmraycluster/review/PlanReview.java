@@ -1,6 +1,7 @@
 package dev.vllmraycluster.review;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * A Markdown review of one stack's plan for a pull request: what each node adds, replaces or
@@ -19,11 +20,13 @@ public final class PlanReview {
           + " configuration (checked with OpenTofu 1.12.6): their remove.sh does not run";
 
   static final List<String> COMPONENT_ORDER =
-      List.of("firewall", "bootstrap", "model-store", "ray", "vllm");
+      List.of("firewall", "wheel-cache", "bootstrap", "sweep", "model-store", "ray", "vllm", "proxy", "watchdog", "metrics",
+          "prometheus");
 
   private final PlanFacts facts;
   private final String stackName;
   private final List<String> stackWarnings;
+  private List<String> layoutBudget = List.of();
 
   /**
    * @param stackName shown in the heading; null when unknown
@@ -43,6 +46,17 @@ public final class PlanReview {
     return facts.plan();
   }
 
+  /**
+   * The stack's nodes that leave the cluster: {@code removed_nodes} (their parts are destroyed
+   * with their remove.sh by the stack's {@code removed {}} blocks) and {@code forgotten_nodes}
+   * (dropped from the state, never contacted). The plan itself does not tell them apart from a
+   * node simply deleted from the stack; without them every node gone from the stack is flagged.
+   */
+  public PlanReview leavingNodes(Set<String> removed, Set<String> forgotten) {
+    facts.leavingNodes(removed, forgotten);
+    return this;
+  }
+
   /** Counts of what the plan does, as the summary line says them. */
   public Summary summary() {
     return facts.summary();
@@ -53,7 +67,16 @@ public final class PlanReview {
   }
 
   public String markdown() {
-    return new ReviewMarkdown(facts, risks(), stackName, stackWarnings).render();
+    return new ReviewMarkdown(facts, risks(), stackName, stackWarnings, layoutBudget).render();
+  }
+
+  /**
+   * The stack's layout and its memory budget as the parallelism planner sees it (lines under the
+   * parallelism table); none when the stack gives no config.json.
+   */
+  public PlanReview layoutBudget(List<String> lines) {
+    layoutBudget = List.copyOf(lines);
+    return this;
   }
 
   /** "`K`: `a` → `b`", or the tokens added and removed for space-separated lists. */

@@ -1,6 +1,7 @@
 package dev.vllmraycluster.review;
 
 import dev.vllmraycluster.contract.HostContract.Env;
+import dev.vllmraycluster.contract.HostContract.Secret;
 import dev.vllmraycluster.review.Plan.Action;
 import dev.vllmraycluster.review.Plan.Part;
 import dev.vllmraycluster.review.Plan.Step;
@@ -26,7 +27,10 @@ final class ReviewMarkdown {
   private final String stackName;
   private final List<String> stackWarnings;
 
-  ReviewMarkdown(PlanFacts facts, List<Risk> risks, String stackName, List<String> stackWarnings) {
+  private final List<String> layoutBudget;
+
+  ReviewMarkdown(PlanFacts facts, List<Risk> risks, String stackName, List<String> stackWarnings, List<String> layoutBudget) {
+    this.layoutBudget = layoutBudget;
     this.facts = facts;
     this.risks = risks;
     this.stackName = stackName;
@@ -47,6 +51,16 @@ final class ReviewMarkdown {
     List<String> replaced = facts.plan().steps().stream().filter(s -> s.action() == Action.REPLACE).map(s -> "`" + s.name() + "`").toList();
     if (!replaced.isEmpty()) {
       md.append("\nRestarted (replaced): ").append(String.join(", ", replaced)).append(".\n");
+    }
+    List<String> rotated = new ArrayList<>();
+    for (Secret secret : facts.rotatedSecrets()) {
+      List<Step> restarts = facts.replacedBy(secret);
+      rotated.add(secret.label() + (restarts.isEmpty()
+          ? " (no service keeps it: the next apply that needs it takes the new value)"
+          : " (restarts " + PlanFacts.names(restarts) + ")"));
+    }
+    if (!rotated.isEmpty()) {
+      md.append("\nSecrets rotated: ").append(String.join("; ", rotated)).append(".\n");
     }
     if (facts.plan().priorStateEmpty() && !summary.noChanges()) {
       md.append("\n> Planned against an empty state: every part is created, as in a first deploy. If this"
@@ -112,15 +126,22 @@ final class ReviewMarkdown {
   }
 
   private static String label(Part p) {
+    if (p != null && p.input().get("secret") != null) {
+      return "secret fingerprint";
+    }
     if (p == null || p.component() == null) {
       return "local checks";
     }
     return switch (p.component()) {
+      case "sweep" -> "sweep (at destroy)";
       case "firewall" -> "firewall";
+      case "wheel-cache" -> "wheel cache";
       case "bootstrap" -> "bootstrap (packages, venv)";
       case "model-store" -> "model store";
       case "ray" -> "head".equals(p.role()) ? "Ray head" : "Ray worker";
       case "vllm" -> "vLLM API server";
+      case "proxy" -> "API proxy (HAProxy)";
+      case "watchdog" -> "watchdog";
       default -> p.component();
     };
   }
@@ -136,8 +157,9 @@ final class ReviewMarkdown {
     Optional<Part> headFw = facts.head("firewall", true);
     String apiPort = headFw.flatMap(p -> p.config(Env.API_PORT)).orElse("");
     String dashPort = headFw.flatMap(p -> p.config(Env.DASHBOARD_PORT)).orElse("");
+    boolean proxied = facts.head("proxy", true).isPresent();
     if (api != null) {
-      md.append("| ").append(apiPort).append(" | vLLM API | `").append(headFw.get().node()).append("` | ")
+      md.append("| ").append(apiPort).append(proxied ? " | API (proxy) | `" : " | vLLM API | `").append(headFw.get().node()).append("` | ")
           .append(cell(api)).append(" | ").append(cell(was(api, facts.apiReach(false)))).append(" |\n");
     }
     String dash = facts.dashboardReach(true);
@@ -162,7 +184,10 @@ final class ReviewMarkdown {
       List<String> nodes = e.getValue();
       String prior = nodes.stream().map(n -> beforePorts.containsKey(n) ? null : n).filter(Objects::nonNull)
           .map(n -> "`" + n + "` new").collect(Collectors.joining(", "));
-      md.append("| ").append(cell(e.getKey())).append(" | Ray").append(e.getKey().contains("2049") ? ", NFS" : "")
+      String backend = facts.head("proxy", true).flatMap(p -> p.config(Env.BACKEND_PORT)).orElse(null);
+      boolean hasBackend = backend != null && Arrays.asList(e.getKey().split(" ")).contains(backend);
+      md.append("| ").append(cell(e.getKey())).append(" | Ray").append(hasBackend ? ", vLLM behind the proxy" : "")
+          .append(e.getKey().contains("2049") ? ", NFS" : "")
           .append(" | ").append(nodes.stream().map(n -> "`" + n + "`").collect(Collectors.joining(", ")))
           .append(" | nobody (cluster only) | ").append(facts.plan().priorStateEmpty() ? "new" : prior.isEmpty() ? "unchanged" : prior)
           .append(" |\n");
@@ -175,6 +200,12 @@ final class ReviewMarkdown {
     }
     md.append(". Firewall: ").append(headFw.flatMap(p -> p.config(Env.FIREWALL_BACKEND)).orElse("?"))
         .append(" (nftables table `inet vllm_ray_cluster`); SSH (22) is never touched.\n");
+    String front = facts.apiFront(true);
+    if (front != null) {
+      String before = facts.apiFront(false);
+      md.append("\nThe API: ").append(front)
+          .append(before == null || before.equals(front) ? "." : " (was: " + before + ").").append('\n');
+    }
   }
 
   /** The protected ports other than the API and the dashboard, as the firewall lists them. */
@@ -199,7 +230,10 @@ final class ReviewMarkdown {
     }
     md.append("\n### Parallelism and GPUs\n\n| | before this plan | after |\n|---|---|---|\n");
     row(md, "tensor parallel × pipeline parallel", before, after, p -> p.tp() + " × " + p.pp());
-    row(md, "GPUs vLLM uses / GPUs declared to Ray", before, after, p -> (p.tp() * p.pp()) + " / " + p.declared());
+    if ((before != null && before.dp() > 1) || (after != null && after.dp() > 1)) {
+      row(md, "data-parallel replicas (each on one node)", before, after, p -> String.valueOf(p.dp()));
+    }
+    row(md, "GPUs vLLM uses / GPUs declared to Ray", before, after, p -> (p.tp() * p.pp() * p.dp()) + " / " + p.declared());
     row(md, "GPUs per node (`--num-gpus`)", before, after,
         p -> p.gpus().entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", ")));
     row(md, "tensor-parallel group spans nodes", before, after,
@@ -211,6 +245,12 @@ final class ReviewMarkdown {
       String a = versionText(facts.versions(kv[0], true));
       md.append("| ").append(kv[1]).append(" version | ").append(b).append(" | ")
           .append(a.equals(b) || b.equals("—") ? a : "**" + a + "**").append(" |\n");
+    }
+    if (!layoutBudget.isEmpty()) {
+      md.append("\nLayout and memory budget after this plan (the planner, `vllm-ray-cluster parallelism`, from the model's config.json):\n\n");
+      for (String line : layoutBudget) {
+        md.append("- ").append(line).append('\n');
+      }
     }
   }
 
@@ -265,9 +305,13 @@ final class ReviewMarkdown {
     if (rayHead.isPresent() && rayHead.get().action() == Action.REPLACE) {
       notes.add("The Ray head restarts: every Ray worker and vLLM restart with it.");
     }
-    if (facts.plan().steps().stream().anyMatch(Step::removedFromConfiguration)) {
+    if (facts.plan().steps().stream().anyMatch(facts::leftUncleaned)) {
       notes.add(PlanReview.NOT_CLEANED + ". Destroy-time cleanup happens only for parts that are still in the stack"
-          + " (`cdktf destroy`, or a replacement).");
+          + " (`cdktf destroy`, or a replacement) or whose node is in `removed_nodes`.");
+    }
+    if (facts.plan().steps().stream().anyMatch(s -> PlanFacts.secretOf(s) != null)) {
+      notes.add("Secrets: a plan made where they are not set (as in CI) sees no rotation and replaces nothing for them;"
+          + " `cdktf deploy` with them set sees a changed one and restarts exactly what keeps it.");
     }
     if (facts.plan().steps().stream().anyMatch(s -> s.action() == Action.NOT_PLANNED)) {
       notes.add("This plan was made with `-target`: parts marked \"not in this plan\" are shown as the state has them.");

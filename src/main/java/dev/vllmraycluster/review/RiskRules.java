@@ -55,15 +55,26 @@ final class RiskRules {
       List<Step> gone = facts.plan().steps().stream()
           .filter(s -> s.before() != null && node.equals(s.before().node()) && s.action().removesOld())
           .toList();
-      if (gone.stream().anyMatch(Step::removedFromConfiguration)) {
+      if (gone.stream().anyMatch(facts::leftUncleaned)) {
         risks.add(new Risk(Level.HIGH,
             "Node `" + node + "` removed from the stack: its services will NOT be cleaned up",
             PlanReview.NOT_CLEANED + " (" + PlanFacts.names(gone) + "): Ray, its systemd units, the firewall table and the"
                 + " venv stay on `" + node + "`, and its Ray worker may keep its place in the cluster."
-                + " Run `cdktf destroy` first, or keep the node and remove it in two steps: destroy its"
-                + " parts while it is still in the stack (`tofu destroy "
-                + gone.stream().map(s -> "-target=" + s.address()).collect(Collectors.joining(" "))
-                + "` in `cdktf.out/stacks/<stack>`), then remove it from the stack and deploy.",
+                + " Move the node's entry from `nodes:` to `removed_nodes:` instead: the deploy then runs every"
+                + " part's remove.sh on it, as destroy would (or list it in `forgotten_nodes:` if the host is gone"
+                + " for good).",
+            true));
+      } else if (facts.removedNode(node) && !wholeStack) {
+        risks.add(new Risk(Level.WARN, "Node `" + node + "` leaves the cluster (`removed_nodes`)",
+            "remove.sh runs on `" + node + "` for " + PlanFacts.names(gone) + ", as destroy would: its services stop and its"
+                + " units, firewall rules, mounts, venv and secrets go; the model directory stays unless"
+                + " DELETE_ON_DESTROY=true. The other nodes' firewalls and the NFS export drop it, and vLLM restarts on"
+                + " the nodes that stay.",
+            true));
+      } else if (facts.forgottenNode(node)) {
+        risks.add(new Risk(Level.WARN, "Node `" + node + "` is forgotten (`forgotten_nodes`)",
+            PlanFacts.names(gone) + " leave the state without any SSH connection: whatever runs on `" + node + "` stays as it is."
+                + " If the host ever comes back, clean it by hand (README: Day-two operations).",
             true));
       } else if (!wholeStack) {
         risks.add(new Risk(Level.WARN, "Node `" + node + "` is destroyed",
@@ -113,6 +124,20 @@ final class RiskRules {
               + " List the client networks instead.", !before));
     }
     Optional<Part> vllmAfter = facts.head("vllm", true);
+    if (vllmAfter.isPresent() && facts.head("proxy", true).isEmpty()) {
+      boolean before = facts.head("vllm", false).isPresent() && facts.head("proxy", false).isEmpty();
+      risks.add(new Risk(Level.HIGH, "No API proxy",
+          "`vllm.proxy: false`: clients reach vLLM itself in plain HTTP, whose key check covers only /v1, /v2,"
+              + " /inference and /cohere: `POST /invocations` (chat and completions), /tokenize, /pooling, /score,"
+              + " /rerank and /metrics answer without a key.", !before));
+    }
+    Optional<Part> proxyAfter = facts.head("proxy", true);
+    if (proxyAfter.isPresent() && "false".equals(proxyAfter.get().config(Env.TLS).orElse("true"))) {
+      boolean before = facts.head("proxy", false).map(p -> "false".equals(p.config(Env.TLS).orElse("true"))).orElse(false);
+      risks.add(new Risk(Level.WARN, "API in plain HTTP",
+          "`vllm.tls: false`: the API key and every prompt and answer cross the client networks ("
+              + facts.apiReach(true) + ") in clear text.", !before));
+    }
     if (vllmAfter.isPresent() && "false".equals(vllmAfter.get().config(Env.REQUIRE_API_KEY).orElse("true"))) {
       boolean before = facts.head("vllm", false).map(p -> "false".equals(p.config(Env.REQUIRE_API_KEY).orElse("true"))).orElse(false);
       risks.add(new Risk(Level.WARN, "vLLM API without a key",

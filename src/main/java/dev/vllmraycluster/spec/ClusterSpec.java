@@ -24,6 +24,8 @@ import java.util.function.UnaryOperator;
 public record ClusterSpec(
     @JsonIgnore String name,
     @Doc(value = "the GPU servers; exactly one has role: head", required = true) List<NodeSpec> nodes,
+    @Doc(value = "nodes leaving the cluster: an entry moved here from `nodes` unchanged; the next deploy runs each of its parts' `remove.sh` over SSH, as destroy would ([Day-two operations](#day-two-operations))", dflt = "`[]`", type = "node entries") List<NodeSpec> removedNodes,
+    @Doc(value = "names of nodes gone for good: their parts leave the state, nothing connects to them", dflt = "`[]`", type = "names") List<String> forgottenNodes,
     @Doc("SSH settings every node inherits") SshDefaults ssh,
     @Doc("who may reach what") NetworkSpec network,
     @Doc("what every node runs") SoftwareSpec software,
@@ -31,6 +33,8 @@ public record ClusterSpec(
     @Doc("where the model lives on the nodes") StorageSpec storage,
     @Doc("the Ray cluster") RaySpec ray,
     @Doc("vLLM's OpenAI-compatible server on the head") VllmSpec vllm,
+    @Doc("the health watchdog on the head") WatchdogSpec watchdog,
+    @Doc("metrics from every node, GPU health, alert rules and dashboards ([Monitoring](#monitoring)); off by default") MonitoringSpec monitoring,
     @Doc("where OpenTofu keeps the stack's state") StateSpec state,
     @Doc("switches for test hosts only") TestingSpec testing) {
 
@@ -39,12 +43,16 @@ public record ClusterSpec(
 
   public ClusterSpec {
     nodes = nodes == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(nodes));
+    removedNodes = removedNodes == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(removedNodes));
+    forgottenNodes = forgottenNodes == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(forgottenNodes));
+    watchdog = watchdog == null ? WatchdogSpec.builder().build() : watchdog;
     ssh = ssh == null ? SshDefaults.builder().build() : ssh;
     network = network == null ? NetworkSpec.builder().build() : network;
     software = software == null ? SoftwareSpec.builder().build() : software;
     storage = storage == null ? StorageSpec.builder().build() : storage;
     ray = ray == null ? RaySpec.builder().build() : ray;
     vllm = vllm == null ? VllmSpec.builder().build() : vllm;
+    monitoring = monitoring == null ? MonitoringSpec.builder().build() : monitoring;
     state = state == null ? StateSpec.DEFAULT : state;
     testing = testing == null ? TestingSpec.NONE : testing;
     // Defaults that come from other sections.
@@ -53,6 +61,11 @@ public record ClusterSpec(
       resolved.add(n == null ? null : n.inheriting(ssh));
     }
     nodes = Collections.unmodifiableList(resolved);
+    List<NodeSpec> leaving = new ArrayList<>();
+    for (NodeSpec n : removedNodes) {
+      leaving.add(n == null ? null : n.inheriting(ssh));
+    }
+    removedNodes = Collections.unmodifiableList(leaving);
     vllm = vllm.withDefaultParallelism(nodes);
     if (ray.requireAuthToken() == null) {
       ray = ray.toBuilder().requireAuthToken(atLeast(software.rayVersion(), RAY_TOKEN_AUTH_SINCE)).build();
@@ -68,8 +81,9 @@ public record ClusterSpec(
 
   public Builder toBuilder() {
     return new Builder()
-        .name(name).nodes(nodes).ssh(ssh).network(network).software(software).model(model)
-        .storage(storage).ray(ray).vllm(vllm).state(state).testing(testing);
+        .name(name).nodes(nodes).removedNodes(removedNodes).forgottenNodes(forgottenNodes).ssh(ssh).network(network)
+        .software(software).model(model).storage(storage).ray(ray).vllm(vllm).watchdog(watchdog).monitoring(monitoring)
+        .state(state).testing(testing);
   }
 
   /** The same cluster under another name. */
@@ -87,11 +101,18 @@ public record ClusterSpec(
     for (NodeSpec n : nodes) {
       ns.add(n == null ? null : n.toBuilder().sshPrivateKeyPath(abs.apply(n.sshPrivateKeyPath())).build());
     }
+    List<NodeSpec> removed = new ArrayList<>();
+    for (NodeSpec n : removedNodes) {
+      removed.add(n == null ? null : n.toBuilder().sshPrivateKeyPath(abs.apply(n.sshPrivateKeyPath())).build());
+    }
     return toBuilder()
         .nodes(ns)
+        .removedNodes(removed)
         .ssh(ssh.toBuilder().privateKeyPath(abs.apply(ssh.privateKeyPath())).build())
         .software(software.toBuilder().requirementsLock(abs.apply(software.requirementsLock())).build())
-        .model(model == null ? null : model.toBuilder().localDirectory(abs.apply(model.localDirectory())).build())
+        .vllm(vllm.toBuilder().tlsCertPath(abs.apply(vllm.tlsCertPath())).tlsKeyPath(abs.apply(vllm.tlsKeyPath())).build())
+        .model(model == null ? null : model.toBuilder().localDirectory(abs.apply(model.localDirectory()))
+            .configJson(abs.apply(model.configJson())).build())
         .state(state.toBuilder().path(abs.apply(state.path())).build())
         .build();
   }
@@ -118,6 +139,14 @@ public record ClusterSpec(
 
   public int totalGpus() {
     return nodes.stream().filter(n -> n != null && n.gpus() != null).mapToInt(NodeSpec::gpus).sum();
+  }
+
+  /**
+   * Where clients reach the API: {@code https://<head address>:<vllm.port>} with the proxy's TLS,
+   * else {@code http://...}; no path.
+   */
+  public String apiBaseUrl() {
+    return (vllm.https() ? "https" : "http") + "://" + head().address() + ":" + vllm.port();
   }
 
   /** The addresses of every node, the set that may reach any port of any other node. */
@@ -149,6 +178,9 @@ public record ClusterSpec(
   public static final class Builder {
     private String name;
     private List<NodeSpec> nodes = new ArrayList<>();
+    private List<NodeSpec> removedNodes = new ArrayList<>();
+    private List<String> forgottenNodes = new ArrayList<>();
+    private WatchdogSpec watchdog;
     private SshDefaults ssh;
     private NetworkSpec network;
     private SoftwareSpec software;
@@ -156,6 +188,7 @@ public record ClusterSpec(
     private StorageSpec storage;
     private RaySpec ray;
     private VllmSpec vllm;
+    private MonitoringSpec monitoring;
     private StateSpec state;
     private TestingSpec testing;
 
@@ -220,6 +253,12 @@ public record ClusterSpec(
       return this;
     }
 
+    /** @default off: no Prometheus, no exporters, no collectors */
+    public Builder monitoring(MonitoringSpec v) {
+      monitoring = v;
+      return this;
+    }
+
     /** @default CDKTF's local file terraform.NAME.tfstate in the project root */
     public Builder state(StateSpec v) {
       state = v;
@@ -232,8 +271,36 @@ public record ClusterSpec(
       return this;
     }
 
+    /**
+     * Nodes leaving the cluster, each as it was in {@link #nodes}: the next deploy destroys their
+     * parts with their remove.sh over SSH, as destroy would.
+     *
+     * @default none
+     */
+    public Builder removedNodes(List<NodeSpec> v) {
+      removedNodes = v == null ? new ArrayList<>() : new ArrayList<>(v);
+      return this;
+    }
+
+    /**
+     * Names of nodes gone for good: their parts leave the state without a connection.
+     *
+     * @default none
+     */
+    public Builder forgottenNodes(List<String> v) {
+      forgottenNodes = v == null ? new ArrayList<>() : new ArrayList<>(v);
+      return this;
+    }
+
+    /** @default on: a probe every 30 s, vLLM restarted after 3 failed completions in a row */
+    public Builder watchdog(WatchdogSpec v) {
+      watchdog = v;
+      return this;
+    }
+
     public ClusterSpec build() {
-      return new ClusterSpec(name, nodes, ssh, network, software, model, storage, ray, vllm, state, testing);
+      return new ClusterSpec(name, nodes, removedNodes, forgottenNodes, ssh, network, software, model, storage, ray, vllm,
+          watchdog, monitoring, state, testing);
     }
   }
 
@@ -255,7 +322,8 @@ public record ClusterSpec(
       @Doc(value = "per-node SSH port; not a port the firewall protects", dflt = "`ssh.port`") Integer sshPort,
       @Doc(value = "per-node private key", dflt = "`ssh.private_key_path`") String sshPrivateKeyPath,
       @Doc(value = "pins the host key the provisioners check; without it, synth takes the node's key from this machine's `~/.ssh/known_hosts` / `/etc/ssh/ssh_known_hosts`, and a node with neither is never connected to (see [Security model](#security-model))", dflt = "from known_hosts", type = "`ecdsa-sha2-nistp256 AAAA...`") String sshHostKey,
-      @Doc(value = "sets `NCCL_SOCKET_IFNAME`/`GLOO_SOCKET_IFNAME` for Ray and vLLM", dflt = "none") String networkInterface) {
+      @Doc(value = "sets `NCCL_SOCKET_IFNAME`/`GLOO_SOCKET_IFNAME` for Ray and vLLM", dflt = "none") String networkInterface,
+      @Doc(value = "memory of each GPU (nvidia-smi's `memory.total` ÷ 1024); with the model's config.json, `parallelism` and synth check that the layout fits", dflt = "unknown: memory is not planned", type = "number") Double gpuMemoryGib) {
 
     public NodeSpec {
       role = role == null ? Role.WORKER : role;
@@ -272,7 +340,8 @@ public record ClusterSpec(
 
     public Builder toBuilder() {
       return new Builder().name(name).role(role).address(address).gpus(gpus).sshHost(sshHost).sshUser(sshUser)
-          .sshPort(sshPort).sshPrivateKeyPath(sshPrivateKeyPath).sshHostKey(sshHostKey).networkInterface(networkInterface);
+          .sshPort(sshPort).sshPrivateKeyPath(sshPrivateKeyPath).sshHostKey(sshHostKey).networkInterface(networkInterface)
+          .gpuMemoryGib(gpuMemoryGib);
     }
 
     /** How SSH reaches this node (the cluster's {@code ssh:} defaults applied). */
@@ -299,6 +368,7 @@ public record ClusterSpec(
       private String sshPrivateKeyPath;
       private String sshHostKey;
       private String networkInterface;
+      private Double gpuMemoryGib;
 
       private Builder() {}
 
@@ -362,8 +432,14 @@ public record ClusterSpec(
         return this;
       }
 
+      /** Memory of each GPU in GiB, for the parallelism planner. @default unknown (memory is not planned) */
+      public Builder gpuMemoryGib(Double v) {
+        gpuMemoryGib = v;
+        return this;
+      }
+
       public NodeSpec build() {
-        return new NodeSpec(name, role, address, gpus, sshHost, sshUser, sshPort, sshPrivateKeyPath, sshHostKey, networkInterface);
+        return new NodeSpec(name, role, address, gpus, sshHost, sshUser, sshPort, sshPrivateKeyPath, sshHostKey, networkInterface, gpuMemoryGib);
       }
     }
   }
@@ -549,21 +625,29 @@ public record ClusterSpec(
     DNF
   }
 
+  /** What makes the venv and installs Ray and vLLM: uv with pip as its fallback, or one of them. */
+  public enum Installer implements YamlEnum {
+    AUTO,
+    UV,
+    PIP
+  }
+
   /** What every node runs. */
   public record SoftwareSpec(
       @Doc("package manager for `python3-dev gcc g++` / `python3-devel gcc gcc-c++`") OsFamily osFamily,
       @Doc(value = "interpreter for the venv", type = "`python3[.N]`") String python,
       @Doc(value = "the venv on every node; a system directory (`/`, `/usr`, `/opt`, ...) is refused", type = "path") String venvPath,
       @Doc(value = "Ray, pinned, the same on every node", type = "version") String rayVersion,
-      @Doc(value = "vLLM, pinned, the same on every node", type = "version") String vllmVersion,
+      @Doc(value = "vLLM, pinned, the same on every node; releases before 0.18.0 are refused (published remote-code-execution advisories), see [vLLM versions](#vllm-versions)", type = "version") String vllmVersion,
       @Doc(value = "a package index mirror (`http://` is flagged); credentials in the URL are refused (use `pip_credentials_env`)", dflt = "PyPI", type = "URL") String pipIndexUrl,
       @Doc(value = "a wheel directory or URL (installs with `--no-index`)", dflt = "none", type = "URL/path") String pipFindLinks,
       @Doc(value = "a plain-HTTP mirror's host (flagged: pip then skips TLS for it)", dflt = "none", type = "host") String pipTrustedHost,
       @Doc(value = "`TF_VAR_<name>` holding `user:password` for the mirror; delivered like the other secrets, into a root-only netrc pip reads", dflt = "none") String pipCredentialsEnv,
       @Doc("let pip build packages from source (runs their build scripts as root); off: `--only-binary=:all:`") Boolean allowSourceBuilds,
-      @Doc(value = "a hash-locked requirements file on this machine, uploaded and installed with `--require-hashes`", dflt = "none", type = "path") String requirementsLock) {
+      @Doc(value = "a hash-locked requirements file on this machine, uploaded and installed with `--require-hashes`", dflt = "none", type = "path") String requirementsLock,
+      @Doc("what makes the venv and installs: `auto` = uv (installed from the same index/mirror/wheelhouse, through the host's wheel cache), pip when uv cannot be had there or with `requirements_lock`") Installer installer) {
     public static final String DEFAULT_RAY_VERSION = "2.60.0";
-    public static final String DEFAULT_VLLM_VERSION = "0.9.2";
+    public static final String DEFAULT_VLLM_VERSION = dev.vllmraycluster.vllm.VllmReleases.DEFAULT;
 
     public SoftwareSpec {
       osFamily = osFamily == null ? OsFamily.AUTO : osFamily;
@@ -572,6 +656,7 @@ public record ClusterSpec(
       rayVersion = rayVersion == null ? DEFAULT_RAY_VERSION : rayVersion;
       vllmVersion = vllmVersion == null ? DEFAULT_VLLM_VERSION : vllmVersion;
       allowSourceBuilds = allowSourceBuilds != null && allowSourceBuilds;
+      installer = installer == null ? Installer.AUTO : installer;
     }
 
     public static Builder builder() {
@@ -581,7 +666,8 @@ public record ClusterSpec(
     public Builder toBuilder() {
       return new Builder().osFamily(osFamily).python(python).venvPath(venvPath).rayVersion(rayVersion)
           .vllmVersion(vllmVersion).pipIndexUrl(pipIndexUrl).pipFindLinks(pipFindLinks).pipTrustedHost(pipTrustedHost)
-          .pipCredentialsEnv(pipCredentialsEnv).allowSourceBuilds(allowSourceBuilds).requirementsLock(requirementsLock);
+          .pipCredentialsEnv(pipCredentialsEnv).allowSourceBuilds(allowSourceBuilds).requirementsLock(requirementsLock)
+          .installer(installer);
     }
 
     /** The mirror credentials' secret, or null. */
@@ -601,6 +687,7 @@ public record ClusterSpec(
       private String pipCredentialsEnv;
       private Boolean allowSourceBuilds;
       private String requirementsLock;
+      private Installer installer;
 
       private Builder() {}
 
@@ -670,9 +757,15 @@ public record ClusterSpec(
         return this;
       }
 
+      /** @default {@link Installer#AUTO}: uv, pip when uv cannot be had from the package source */
+      public Builder installer(Installer v) {
+        installer = v;
+        return this;
+      }
+
       public SoftwareSpec build() {
         return new SoftwareSpec(osFamily, python, venvPath, rayVersion, vllmVersion, pipIndexUrl, pipFindLinks,
-            pipTrustedHost, pipCredentialsEnv, allowSourceBuilds, requirementsLock);
+            pipTrustedHost, pipCredentialsEnv, allowSourceBuilds, requirementsLock, installer);
       }
     }
   }
@@ -697,7 +790,8 @@ public record ClusterSpec(
       @Doc(value = "the HF token as `TF_VAR_<name>`; deleted from the host once the fetch has read it; a refused token stops the deploy naming the variable", dflt = "none") String hfTokenEnv,
       @Doc(value = "uploaded from this machine (one of this and `huggingface_repo`)", dflt = "one required", type = "path") String localDirectory,
       @Doc(value = "the name clients send", dflt = "`directory_name`") String servedModelName,
-      @Doc(value = "the directory under `storage.mount_path`", dflt = "repo/dir basename") String directoryName) {
+      @Doc(value = "the directory under `storage.mount_path`", dflt = "repo/dir basename") String directoryName,
+      @Doc(value = "the model's `config.json` on this machine, for the parallelism planner (`parallelism`, and synth's check that the layout can start)", dflt = "`local_directory`'s; none for `huggingface_repo`", type = "path") String configJson) {
     public ModelSpec {
       directoryName = directoryName != null ? directoryName : baseName(huggingfaceRepo, localDirectory);
       servedModelName = servedModelName == null ? directoryName : servedModelName;
@@ -730,7 +824,8 @@ public record ClusterSpec(
 
     public Builder toBuilder() {
       return new Builder().huggingfaceRepo(huggingfaceRepo).revision(revision).hfEndpoint(hfEndpoint)
-          .hfTokenEnv(hfTokenEnv).localDirectory(localDirectory).servedModelName(servedModelName).directoryName(directoryName);
+          .hfTokenEnv(hfTokenEnv).localDirectory(localDirectory).servedModelName(servedModelName).directoryName(directoryName)
+          .configJson(configJson);
     }
 
     /** The branch, tag or commit to fetch (of a Hugging Face model). */
@@ -761,6 +856,7 @@ public record ClusterSpec(
       private String localDirectory;
       private String servedModelName;
       private String directoryName;
+      private String configJson;
 
       private Builder() {}
 
@@ -806,8 +902,14 @@ public record ClusterSpec(
         return this;
       }
 
+      /** The model's config.json on this machine, for the parallelism planner. @default the local directory's */
+      public Builder configJson(String v) {
+        configJson = v;
+        return this;
+      }
+
       public ModelSpec build() {
-        return new ModelSpec(huggingfaceRepo, revision, hfEndpoint, hfTokenEnv, localDirectory, servedModelName, directoryName);
+        return new ModelSpec(huggingfaceRepo, revision, hfEndpoint, hfTokenEnv, localDirectory, servedModelName, directoryName, configJson);
       }
     }
   }
@@ -928,7 +1030,7 @@ public record ClusterSpec(
       @Doc("metrics export") Integer metricsExportPort,
       @Doc("first port of the Ray worker (and NCCL) range") Integer minWorkerPort,
       @Doc("last port of that range") Integer maxWorkerPort,
-      @Doc(value = "Ray's temp directory on every node; a system directory is refused", type = "path") String tempDir,
+      @Doc(value = "Ray's temp directory on every node, kept 0700 (the service user's; Ray runs in `temp_dir/ray`); a system directory is refused", type = "path") String tempDir,
       @Doc("bounded wait for a node to join") Integer readinessTimeoutSeconds,
       @Doc(value = "Ray's token authentication", dflt = "`true` (Ray 2.52+)") Boolean requireAuthToken,
       @Doc("the token's variable (not the API key's)") String authTokenEnv) {
@@ -1119,15 +1221,22 @@ public record ClusterSpec(
   public record VllmSpec(
       @Doc("the API port") Integer port,
       @Doc(value = "the address the API binds (the firewall limits who reaches it)", type = "IPv4") String host,
-      @Doc(value = "given one of the two, the other defaults to 1; TP×PP ≤ declared GPUs", dflt = "GPUs per node") Integer tensorParallelSize,
-      @Doc(value = "pipeline stages", dflt = "GPU nodes") Integer pipelineParallelSize,
+      @Doc(value = "given one of the two, the other defaults to 1; TP×PP ≤ declared GPUs", dflt = "GPUs per node (with `data_parallel_size` at most GPUs ÷ DP)") Integer tensorParallelSize,
+      @Doc(value = "pipeline stages", dflt = "GPU nodes (1 with `data_parallel_size`)") Integer pipelineParallelSize,
+      @Doc(value = "replicas of the TP×PP model behind the one API (vLLM's Ray data-parallel backend); each replica's TP×PP GPUs on one node, the head holding the first; DP×TP×PP ≤ declared GPUs", dflt = "1") Integer dataParallelSize,
       @Doc("share of each GPU's memory vLLM may use") Double gpuMemoryUtilization,
       @Doc(value = "context length in tokens", dflt = "the model's") Integer maxModelLen,
       @Doc(value = "weights' dtype", dflt = "`auto`") String dtype,
       @Doc("the API needs a key (`/v1`); off is flagged") Boolean requireApiKey,
       @Doc("the key's variable") String apiKeyEnv,
-      @Doc(value = "more vLLM flags; flags set by typed keys, `--api-key` and `--config` (in any spelling vLLM accepts) are refused", dflt = "`[]`") List<String> extraArgs,
-      @Doc("bounded wait for `/health`") Integer readinessTimeoutSeconds) {
+      @Doc(value = "more `vllm serve` options, checked against the pinned release's own options (read from its wheel) with \"did you mean\"; options set by typed keys, `--api-key` and `--config` (in any spelling vLLM accepts) are refused", dflt = "`[]`") List<String> extraArgs,
+      @Doc("bounded wait for `/health`") Integer readinessTimeoutSeconds,
+      @Doc("the API behind HAProxy on the head (`port`, `host`), which checks the key on every path but `/health`; vLLM itself on 127.0.0.1:`backend_port`; off is flagged") Boolean proxy,
+      @Doc("the proxy serves HTTPS only (plain HTTP to the port is refused); off is flagged") Boolean tls,
+      @Doc(value = "the proxy's certificate (PEM, chain included) on this machine, with `tls_key_path`", dflt = "a per-cluster CA and server certificate made on the head", type = "path") String tlsCertPath,
+      @Doc(value = "its private key (PEM) on this machine; uploaded like a secret, never in state", dflt = "generated on the head, never leaves it", type = "path") String tlsKeyPath,
+      @Doc(value = "more DNS names or IPs for the generated server certificate", dflt = "`[]` (the head's address, `ssh_host` and 127.0.0.1)") List<String> tlsServerNames,
+      @Doc("vLLM's own port behind the proxy, on 127.0.0.1 (closed to everyone outside the cluster)") Integer backendPort) {
     public static final String DEFAULT_API_KEY_ENV = "TF_VAR_vllm_api_key";
 
     public VllmSpec {
@@ -1137,6 +1246,30 @@ public record ClusterSpec(
       requireApiKey = requireApiKey == null || requireApiKey;
       extraArgs = extraArgs == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(extraArgs));
       readinessTimeoutSeconds = readinessTimeoutSeconds == null ? 900 : readinessTimeoutSeconds;
+      proxy = proxy == null || proxy;
+      tls = tls == null || tls;
+      tlsServerNames = tlsServerNames == null ? List.of() : Collections.unmodifiableList(new ArrayList<>(tlsServerNames));
+      backendPort = backendPort == null ? 8000 : backendPort;
+    }
+
+    /** The proxy's TLS is on (a proxy without TLS, or no proxy, serves plain HTTP). */
+    public boolean https() {
+      return proxy && tls;
+    }
+
+    /** The port vLLM itself binds: {@code backend_port} behind the proxy, else {@code port}. */
+    public int vllmPort() {
+      return proxy ? backendPort : port;
+    }
+
+    /** The address vLLM itself binds: 127.0.0.1 behind the proxy, else {@code host}. */
+    public String vllmHost() {
+      return proxy ? "127.0.0.1" : host;
+    }
+
+    /** The user gave the certificate and key (else the head makes a per-cluster CA). */
+    public boolean userCertificate() {
+      return tlsCertPath != null || tlsKeyPath != null;
     }
 
     public static Builder builder() {
@@ -1145,9 +1278,10 @@ public record ClusterSpec(
 
     public Builder toBuilder() {
       return new Builder().port(port).host(host).tensorParallelSize(tensorParallelSize)
-          .pipelineParallelSize(pipelineParallelSize).gpuMemoryUtilization(gpuMemoryUtilization).maxModelLen(maxModelLen)
+          .pipelineParallelSize(pipelineParallelSize).dataParallelSize(dataParallelSize).gpuMemoryUtilization(gpuMemoryUtilization).maxModelLen(maxModelLen)
           .dtype(dtype).requireApiKey(requireApiKey).apiKeyEnv(apiKeyEnv).extraArgs(extraArgs)
-          .readinessTimeoutSeconds(readinessTimeoutSeconds);
+          .readinessTimeoutSeconds(readinessTimeoutSeconds).proxy(proxy).tls(tls).tlsCertPath(tlsCertPath)
+          .tlsKeyPath(tlsKeyPath).tlsServerNames(tlsServerNames).backendPort(backendPort);
     }
 
     @Override
@@ -1165,8 +1299,19 @@ public record ClusterSpec(
       return requireApiKey ? new SecretRef(apiKeyEnv()) : null;
     }
 
+    /** The GPUs of one replica (TP × PP). */
     public int worldSize() {
       return tensorParallelSize * pipelineParallelSize;
+    }
+
+    /** Data-parallel replicas: {@code data_parallel_size}, 1 when not given. */
+    public int replicas() {
+      return dataParallelSize == null ? 1 : dataParallelSize;
+    }
+
+    /** The GPUs vLLM takes: DP × TP × PP. */
+    public int gpusNeeded() {
+      return replicas() * worldSize();
     }
 
     /**
@@ -1184,6 +1329,12 @@ public record ClusterSpec(
             .map(NodeSpec::gpus).toList();
         tp = gpuNodes.stream().mapToInt(Integer::intValue).min().orElse(1);
         pp = Math.max(1, gpuNodes.size());
+        if (dataParallelSize != null && dataParallelSize > 1) {
+          // Each replica on one node (vLLM's Ray DP backend): TP inside it, no pipeline.
+          int total = gpuNodes.stream().mapToInt(Integer::intValue).sum();
+          tp = Math.max(1, Math.min(tp, total / dataParallelSize));
+          pp = 1;
+        }
       }
       return toBuilder()
           .tensorParallelSize(tensorParallelSize == null ? tp : tensorParallelSize)
@@ -1196,6 +1347,7 @@ public record ClusterSpec(
       private String host;
       private Integer tensorParallelSize;
       private Integer pipelineParallelSize;
+      private Integer dataParallelSize;
       private Double gpuMemoryUtilization;
       private Integer maxModelLen;
       private String dtype;
@@ -1203,6 +1355,12 @@ public record ClusterSpec(
       private String apiKeyEnv;
       private List<String> extraArgs;
       private Integer readinessTimeoutSeconds;
+      private Boolean proxy;
+      private Boolean tls;
+      private String tlsCertPath;
+      private String tlsKeyPath;
+      private List<String> tlsServerNames;
+      private Integer backendPort;
 
       private Builder() {}
 
@@ -1218,15 +1376,32 @@ public record ClusterSpec(
         return this;
       }
 
-      /** @default GPUs of the smallest GPU node; 1 when only the pipeline size is given */
+      /**
+       * @default GPUs of the smallest GPU node (with {@code dataParallelSize} > 1 at most GPUs ÷
+       *     replicas); 1 when only the pipeline size is given
+       */
       public Builder tensorParallelSize(Integer v) {
         tensorParallelSize = v;
         return this;
       }
 
-      /** @default the number of GPU nodes; 1 when only the tensor size is given */
+      /**
+       * @default the number of GPU nodes (1 with {@code dataParallelSize} > 1); 1 when only the
+       *     tensor size is given
+       */
       public Builder pipelineParallelSize(Integer v) {
         pipelineParallelSize = v;
+        return this;
+      }
+
+      /**
+       * Replicas of the TP × PP model behind the one API (vLLM's Ray data-parallel backend), each
+       * on one node.
+       *
+       * @default 1 (one replica)
+       */
+      public Builder dataParallelSize(Integer v) {
+        dataParallelSize = v;
         return this;
       }
 
@@ -1272,9 +1447,190 @@ public record ClusterSpec(
         return this;
       }
 
+      /** @default true (HAProxy in front of vLLM, checking the key on every path but /health) */
+      public Builder proxy(Boolean v) {
+        proxy = v;
+        return this;
+      }
+
+      /** @default true (HTTPS only) */
+      public Builder tls(Boolean v) {
+        tls = v;
+        return this;
+      }
+
+      /** @default a per-cluster CA and server certificate made on the head */
+      public Builder tlsCertPath(String v) {
+        tlsCertPath = v;
+        return this;
+      }
+
+      /** @default generated on the head with the certificate */
+      public Builder tlsKeyPath(String v) {
+        tlsKeyPath = v;
+        return this;
+      }
+
+      /** @default none (the head's address, ssh_host and 127.0.0.1) */
+      public Builder tlsServerNames(List<String> v) {
+        tlsServerNames = v;
+        return this;
+      }
+
+      /** @default 8000 */
+      public Builder backendPort(Integer v) {
+        backendPort = v;
+        return this;
+      }
+
       public VllmSpec build() {
-        return new VllmSpec(port, host, tensorParallelSize, pipelineParallelSize, gpuMemoryUtilization, maxModelLen,
-            dtype, requireApiKey, apiKeyEnv, extraArgs, readinessTimeoutSeconds);
+        return new VllmSpec(port, host, tensorParallelSize, pipelineParallelSize, dataParallelSize, gpuMemoryUtilization, maxModelLen,
+            dtype, requireApiKey, apiKeyEnv, extraArgs, readinessTimeoutSeconds, proxy, tls, tlsCertPath, tlsKeyPath,
+            tlsServerNames, backendPort);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ monitoring
+
+  /**
+   * Observability ({@code modules/metrics} on every node, {@code modules/prometheus} on one): the
+   * OS packages' {@code prometheus-node-exporter} on every node with our textfile collectors (GPU
+   * health from {@code nvidia-smi}, the model store, the watchdog's last probe), and the OS
+   * package's Prometheus on one node scraping them, Ray's metrics on every node and vLLM's
+   * {@code /metrics}, with our alert rules. Every port of it is closed to everyone but the cluster
+   * and {@code allowedNetworks}.
+   */
+  public record MonitoringSpec(
+      @Doc("Prometheus, node exporter and our collectors on the nodes; `false` installs none of it") Boolean enabled,
+      @Doc(value = "the node Prometheus runs on (a `nodes[].name`)", dflt = "the head") String prometheusNode,
+      @Doc("Prometheus' port on that node") Integer prometheusPort,
+      @Doc("`prometheus-node-exporter`'s port on every node") Integer nodeExporterPort,
+      @Doc(value = "who besides the cluster nodes may reach Prometheus and the exporters (the admin networks)", dflt = "`[]` (cluster only: an SSH tunnel)", type = "CIDR list") List<String> allowedNetworks,
+      @Doc(value = "seconds between scrapes, rule evaluations and collector runs", type = "int 5–300") Integer scrapeIntervalSeconds,
+      @Doc(value = "days of metrics Prometheus keeps", type = "int 1–3650") Integer retentionDays,
+      @Doc("an NVIDIA DCGM exporter's port: a GPU node where one answers there at deploy time is scraped there, instead of our `nvidia-smi` collector") Integer dcgmExporterPort,
+      @Doc(value = "a Grafana you run: the dashboards under `dashboards/` (and Ray's own, when Prometheus runs on the head) and a Prometheus data source are provisioned into it through its HTTP API, from the Prometheus node", dflt = "none", type = "URL") String grafanaUrl,
+      @Doc(value = "`TF_VAR_<name>` holding a Grafana service account token (role Editor); delivered like the other secrets", dflt = "none (required with `grafana_url`)") String grafanaTokenEnv) {
+    public static final int DEFAULT_PROMETHEUS_PORT = 9090;
+    public static final int DEFAULT_NODE_EXPORTER_PORT = 9100;
+    public static final int DEFAULT_DCGM_EXPORTER_PORT = 9400;
+
+    public MonitoringSpec {
+      enabled = enabled != null && enabled;
+      prometheusPort = prometheusPort == null ? DEFAULT_PROMETHEUS_PORT : prometheusPort;
+      nodeExporterPort = nodeExporterPort == null ? DEFAULT_NODE_EXPORTER_PORT : nodeExporterPort;
+      List<String> nets = new ArrayList<>();
+      if (allowedNetworks != null) {
+        allowedNetworks.forEach(n -> nets.add(n == null ? null : Cidr.canonical(n)));
+      }
+      allowedNetworks = Collections.unmodifiableList(nets);
+      scrapeIntervalSeconds = scrapeIntervalSeconds == null ? 15 : scrapeIntervalSeconds;
+      retentionDays = retentionDays == null ? 15 : retentionDays;
+      dcgmExporterPort = dcgmExporterPort == null ? DEFAULT_DCGM_EXPORTER_PORT : dcgmExporterPort;
+    }
+
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    public Builder toBuilder() {
+      return new Builder().enabled(enabled).prometheusNode(prometheusNode).prometheusPort(prometheusPort)
+          .nodeExporterPort(nodeExporterPort).allowedNetworks(allowedNetworks).scrapeIntervalSeconds(scrapeIntervalSeconds)
+          .retentionDays(retentionDays).dcgmExporterPort(dcgmExporterPort).grafanaUrl(grafanaUrl).grafanaTokenEnv(grafanaTokenEnv);
+    }
+
+    /** The node Prometheus runs on: {@code prometheusNode}, else the head. */
+    public NodeSpec prometheusNodeOf(ClusterSpec cluster) {
+      if (prometheusNode == null) {
+        return cluster.head();
+      }
+      return cluster.nodes().stream().filter(n -> n != null && prometheusNode.equals(n.name())).findFirst()
+          .orElseThrow(() -> new IllegalStateException("monitoring.prometheus_node " + prometheusNode + " is not a node"));
+    }
+
+    /** The Grafana token's secret, or null when no Grafana is named. */
+    public SecretRef grafanaToken() {
+      return grafanaUrl == null || grafanaTokenEnv == null ? null : new SecretRef(grafanaTokenEnv);
+    }
+
+    public static final class Builder {
+      private Boolean enabled;
+      private String prometheusNode;
+      private Integer prometheusPort;
+      private Integer nodeExporterPort;
+      private List<String> allowedNetworks;
+      private Integer scrapeIntervalSeconds;
+      private Integer retentionDays;
+      private Integer dcgmExporterPort;
+      private String grafanaUrl;
+      private String grafanaTokenEnv;
+
+      private Builder() {}
+
+      /** @default false: no monitoring is installed */
+      public Builder enabled(Boolean v) {
+        enabled = v;
+        return this;
+      }
+
+      /** @default the head */
+      public Builder prometheusNode(String v) {
+        prometheusNode = v;
+        return this;
+      }
+
+      /** @default {@value MonitoringSpec#DEFAULT_PROMETHEUS_PORT} */
+      public Builder prometheusPort(Integer v) {
+        prometheusPort = v;
+        return this;
+      }
+
+      /** @default {@value MonitoringSpec#DEFAULT_NODE_EXPORTER_PORT} */
+      public Builder nodeExporterPort(Integer v) {
+        nodeExporterPort = v;
+        return this;
+      }
+
+      /** @default none: only the cluster nodes (and an SSH tunnel) reach Prometheus and the exporters */
+      public Builder allowedNetworks(List<String> v) {
+        allowedNetworks = v;
+        return this;
+      }
+
+      /** @default 15 */
+      public Builder scrapeIntervalSeconds(Integer v) {
+        scrapeIntervalSeconds = v;
+        return this;
+      }
+
+      /** @default 15 */
+      public Builder retentionDays(Integer v) {
+        retentionDays = v;
+        return this;
+      }
+
+      /** @default {@value MonitoringSpec#DEFAULT_DCGM_EXPORTER_PORT} */
+      public Builder dcgmExporterPort(Integer v) {
+        dcgmExporterPort = v;
+        return this;
+      }
+
+      /** @default none: no Grafana is provisioned */
+      public Builder grafanaUrl(String v) {
+        grafanaUrl = v;
+        return this;
+      }
+
+      /** {@code TF_VAR_<name>} holding the Grafana token. @default none */
+      public Builder grafanaTokenEnv(String v) {
+        grafanaTokenEnv = v;
+        return this;
+      }
+
+      public MonitoringSpec build() {
+        return new MonitoringSpec(enabled, prometheusNode, prometheusPort, nodeExporterPort, allowedNetworks,
+            scrapeIntervalSeconds, retentionDays, dcgmExporterPort, grafanaUrl, grafanaTokenEnv);
       }
     }
   }
@@ -1391,6 +1747,73 @@ public record ClusterSpec(
 
     public TestingSpec {
       logicalGpus = logicalGpus != null && logicalGpus;
+    }
+  }
+
+  // ------------------------------------------------------------------ watchdog
+
+  /**
+   * The health watchdog on the head ({@code modules/watchdog}): every {@code intervalSeconds} a
+   * one-token chat completion (bounded by {@code probeTimeoutSeconds}) and Ray's alive nodes and
+   * GPUs against the stack's; after {@code failuresBeforeRestart} failed completions in a row it
+   * restarts vLLM.
+   */
+  public record WatchdogSpec(
+      @Doc("the watchdog on the head; `false` is flagged") Boolean enabled,
+      @Doc(value = "seconds between the end of one probe and the next", type = "int 1–3600") Integer intervalSeconds,
+      @Doc(value = "failed completions in a row before it restarts vLLM", type = "int 1–100") Integer failuresBeforeRestart,
+      @Doc(value = "how long one completion may take", type = "int 1–600") Integer probeTimeoutSeconds) {
+    public WatchdogSpec {
+      enabled = enabled == null || enabled;
+      intervalSeconds = intervalSeconds == null ? 30 : intervalSeconds;
+      failuresBeforeRestart = failuresBeforeRestart == null ? 3 : failuresBeforeRestart;
+      probeTimeoutSeconds = probeTimeoutSeconds == null ? 60 : probeTimeoutSeconds;
+    }
+
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    public Builder toBuilder() {
+      return new Builder().enabled(enabled).intervalSeconds(intervalSeconds).failuresBeforeRestart(failuresBeforeRestart)
+          .probeTimeoutSeconds(probeTimeoutSeconds);
+    }
+
+    public static final class Builder {
+      private Boolean enabled;
+      private Integer intervalSeconds;
+      private Integer failuresBeforeRestart;
+      private Integer probeTimeoutSeconds;
+
+      private Builder() {}
+
+      /** @default true */
+      public Builder enabled(Boolean v) {
+        enabled = v;
+        return this;
+      }
+
+      /** @default 30 */
+      public Builder intervalSeconds(Integer v) {
+        intervalSeconds = v;
+        return this;
+      }
+
+      /** @default 3 */
+      public Builder failuresBeforeRestart(Integer v) {
+        failuresBeforeRestart = v;
+        return this;
+      }
+
+      /** @default 60 */
+      public Builder probeTimeoutSeconds(Integer v) {
+        probeTimeoutSeconds = v;
+        return this;
+      }
+
+      public WatchdogSpec build() {
+        return new WatchdogSpec(enabled, intervalSeconds, failuresBeforeRestart, probeTimeoutSeconds);
+      }
     }
   }
 

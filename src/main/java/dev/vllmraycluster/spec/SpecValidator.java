@@ -2,9 +2,16 @@ package dev.vllmraycluster.spec;
 
 import dev.vllmraycluster.contract.HostContract;
 import dev.vllmraycluster.firewall.Exposure;
+import dev.vllmraycluster.parallel.ModelConfig;
+import dev.vllmraycluster.parallel.Planner;
+import dev.vllmraycluster.parallel.StackPlan;
+import dev.vllmraycluster.vllm.DataParallelPlacement;
+import dev.vllmraycluster.vllm.VllmFlags;
+import dev.vllmraycluster.vllm.VllmReleases;
 import dev.vllmraycluster.spec.ClusterSpec.FirewallBackend;
 import dev.vllmraycluster.spec.ClusterSpec.Interconnect;
 import dev.vllmraycluster.spec.ClusterSpec.ModelSpec;
+import dev.vllmraycluster.spec.ClusterSpec.MonitoringSpec;
 import dev.vllmraycluster.spec.ClusterSpec.NetworkSpec;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
 import dev.vllmraycluster.spec.ClusterSpec.RaySpec;
@@ -16,6 +23,7 @@ import dev.vllmraycluster.spec.ClusterSpec.StateSpec;
 import dev.vllmraycluster.spec.ClusterSpec.StorageMode;
 import dev.vllmraycluster.spec.ClusterSpec.StorageSpec;
 import dev.vllmraycluster.spec.ClusterSpec.VllmSpec;
+import dev.vllmraycluster.spec.ClusterSpec.WatchdogSpec;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -81,7 +89,12 @@ public final class SpecValidator {
   private final List<Problem> problems = new ArrayList<>();
   private final List<String> warnings = new ArrayList<>();
 
-  private SpecValidator() {}
+  /** False for the planner itself, which shows a layout that cannot start rather than refusing the stack. */
+  private final boolean checkLayout;
+
+  private SpecValidator(boolean checkLayout) {
+    this.checkLayout = checkLayout;
+  }
 
   /** Every problem and warning of a spec; nothing thrown. */
   public record Result(List<Problem> problems, List<String> warnings) {
@@ -97,7 +110,15 @@ public final class SpecValidator {
 
   /** Runs every rule on a spec, however it was built. */
   public static Result validate(ClusterSpec spec) {
-    SpecValidator v = new SpecValidator();
+    return validate(spec, true);
+  }
+
+  /**
+   * As {@link #validate(ClusterSpec)}; {@code checkLayout} false leaves out only the planner's
+   * refusal of a layout that cannot start (for {@code parallelism}, which prints the plan instead).
+   */
+  public static Result validate(ClusterSpec spec, boolean checkLayout) {
+    SpecValidator v = new SpecValidator(checkLayout);
     v.all(spec);
     return new Result(v.problems, v.warnings);
   }
@@ -114,7 +135,12 @@ public final class SpecValidator {
 
   /** As {@link #check(ClusterSpec)}, naming {@code source} (e.g. the stack file) in the error. */
   public static List<String> check(ClusterSpec spec, String source) {
-    Result r = validate(spec);
+    return check(spec, source, true);
+  }
+
+  /** As {@link #check(ClusterSpec, String)}; see {@link #validate(ClusterSpec, boolean)}. */
+  public static List<String> check(ClusterSpec spec, String source, boolean checkLayout) {
+    Result r = validate(spec, checkLayout);
     if (!r.ok()) {
       throw new SpecException(source, r.problems());
     }
@@ -138,8 +164,11 @@ public final class SpecValidator {
     model(spec.model(), spec.storage());
     storage(spec.storage());
     ray(spec.ray(), spec.software().rayVersion());
-    vllm(spec.vllm());
+    vllm(spec.vllm(), spec.software().vllmVersion());
+    watchdog(spec.watchdog());
+    monitoring(spec.monitoring(), spec.nodes(), spec.vllm());
     state(spec.state());
+    leavingNodes(spec);
     if (spec.testing().logicalGpus()) {
       warnings.add("testing.logical_gpus: true: the declared GPUs are not checked against the hardware (preflight"
           + " and verify warn instead of failing when a node has no NVIDIA GPU); for test hosts only");
@@ -167,48 +196,8 @@ public final class SpecValidator {
           "add nodes: with one entry per GPU server, e.g. - {name: head, role: head, address: 10.0.0.1, gpus: 1}");
       return;
     }
-    SshDefaults d = spec.ssh();
     for (int i = 0; i < nodes.size(); i++) {
-      NodeSpec n = nodes.get(i);
-      String at = "nodes[" + i + "]";
-      if (n == null) {
-        problem(at, "empty node entry", "give the node a name, address and gpus");
-        continue;
-      }
-      if (required(at + ".name", n.name(), "e.g. name: worker1") && !NODE_NAME.matcher(n.name()).matches()) {
-        problem(at + ".name", "'" + n.name() + "' is not a usable node name (it becomes part of resource names)",
-            "use lowercase letters, digits, '_' or '-', starting with a letter, at most 31 characters, e.g. worker1");
-      }
-      if (required(at + ".address", n.address(), "the node's IPv4 address on the cluster network, e.g. 10.0.0.11")) {
-        nodeAddress(at + ".address", n.address());
-      }
-      if (n.sshHost() != null && !HOSTNAME.matcher(n.sshHost()).matches() && !Cidr.isAddress(n.sshHost())) {
-        problem(at + ".ssh_host", "'" + n.sshHost() + "' is not a host name or IPv4 address", "e.g. gpu01.example.org");
-      }
-      // Inherited values were checked under ssh: already.
-      if (!n.sshUser().equals(d.user()) && !USER.matcher(n.sshUser()).matches()) {
-        problem(at + ".ssh_user", "'" + n.sshUser() + "' is not a user name", "use e.g. root or ubuntu");
-      }
-      if (!n.sshPort().equals(d.port())) {
-        bounded(at + ".ssh_port", n.sshPort(), 1, 65535, null);
-      }
-      if (n.sshPrivateKeyPath() != null && !n.sshPrivateKeyPath().equals(d.privateKeyPath())) {
-        deployMachinePath(at + ".ssh_private_key_path", n.sshPrivateKeyPath(), true);
-      }
-      if (n.sshHostKey() != null && !HOST_KEY.matcher(n.sshHostKey()).matches()) {
-        problem(at + ".ssh_host_key", "not an SSH public host key",
-            "copy the host key OpenTofu's SSH client is shown (ECDSA if the host has one, else RSA, else"
-                + " Ed25519), e.g. the output of: ssh-keyscan -t ecdsa " + (n.address() == null ? "<host>" : n.address())
-                + " (without the host name)");
-      }
-      if (n.gpus() == null) {
-        problem(at + ".gpus", "missing", "the number of GPUs on this node, e.g. gpus: 1 (0 for a CPU-only node)");
-      } else {
-        bounded(at + ".gpus", n.gpus(), 0, 16, "the number of GPUs on this node");
-      }
-      if (n.networkInterface() != null && !INTERFACE.matcher(n.networkInterface()).matches()) {
-        problem(at + ".network_interface", "'" + n.networkInterface() + "' is not an interface name", "e.g. eth0 or ens1f0");
-      }
+      node("nodes[" + i + "]", nodes.get(i), spec.ssh());
     }
     unique(nodes, NodeSpec::name, "name", "give every node its own name");
     unique(nodes, NodeSpec::address, "address", "every node needs its own address");
@@ -218,6 +207,110 @@ public final class SpecValidator {
       problem("nodes", "no node has role: head", "mark exactly one node with role: head (it runs the Ray head and vLLM's API server)");
     } else if (heads > 1) {
       problem("nodes", heads + " nodes have role: head", "keep role: head on one node; the others are workers (the default)");
+    }
+  }
+
+  /** One node entry at {@code at} ({@code nodes[i]} or {@code removed_nodes[i]}). */
+  private void node(String at, NodeSpec n, SshDefaults d) {
+    if (n == null) {
+      problem(at, "empty node entry", "give the node a name, address and gpus");
+      return;
+    }
+    if (required(at + ".name", n.name(), "e.g. name: worker1") && !NODE_NAME.matcher(n.name()).matches()) {
+      problem(at + ".name", "'" + n.name() + "' is not a usable node name (it becomes part of resource names)",
+          "use lowercase letters, digits, '_' or '-', starting with a letter, at most 31 characters, e.g. worker1");
+    }
+    if (required(at + ".address", n.address(), "the node's IPv4 address on the cluster network, e.g. 10.0.0.11")) {
+      nodeAddress(at + ".address", n.address());
+    }
+    if (n.sshHost() != null && !HOSTNAME.matcher(n.sshHost()).matches() && !Cidr.isAddress(n.sshHost())) {
+      problem(at + ".ssh_host", "'" + n.sshHost() + "' is not a host name or IPv4 address", "e.g. gpu01.example.org");
+    }
+    // Inherited values were checked under ssh: already.
+    if (!n.sshUser().equals(d.user()) && !USER.matcher(n.sshUser()).matches()) {
+      problem(at + ".ssh_user", "'" + n.sshUser() + "' is not a user name", "use e.g. root or ubuntu");
+    }
+    if (!n.sshPort().equals(d.port())) {
+      bounded(at + ".ssh_port", n.sshPort(), 1, 65535, null);
+    }
+    if (n.sshPrivateKeyPath() != null && !n.sshPrivateKeyPath().equals(d.privateKeyPath())) {
+      deployMachinePath(at + ".ssh_private_key_path", n.sshPrivateKeyPath(), true);
+    }
+    if (n.sshHostKey() != null && !HOST_KEY.matcher(n.sshHostKey()).matches()) {
+      problem(at + ".ssh_host_key", "not an SSH public host key",
+          "copy the host key OpenTofu's SSH client is shown (ECDSA if the host has one, else RSA, else"
+              + " Ed25519), e.g. the output of: ssh-keyscan -t ecdsa " + (n.address() == null ? "<host>" : n.address())
+              + " (without the host name)");
+    }
+    if (n.gpus() == null) {
+      problem(at + ".gpus", "missing", "the number of GPUs on this node, e.g. gpus: 1 (0 for a CPU-only node)");
+    } else {
+      bounded(at + ".gpus", n.gpus(), 0, 16, "the number of GPUs on this node");
+    }
+    if (n.gpuMemoryGib() != null && !(n.gpuMemoryGib() > 0 && n.gpuMemoryGib() <= 1024)) {
+      problem(at + ".gpu_memory_gib", "is " + n.gpuMemoryGib() + ", expected more than 0 and at most 1024",
+          "each GPU's memory in GiB: nvidia-smi's memory.total in MiB ÷ 1024, e.g. 140.4 for an H200 (143771 MiB)");
+    }
+    if (n.networkInterface() != null && !INTERFACE.matcher(n.networkInterface()).matches()) {
+      problem(at + ".network_interface", "'" + n.networkInterface() + "' is not an interface name", "e.g. eth0 or ens1f0");
+    }
+  }
+
+  // ---------------------------------------------------------------- day two: nodes leaving
+
+  /**
+   * Nodes leaving the cluster ({@code removed_nodes}: each entry as it was under {@code nodes:},
+   * so the next deploy can reach the host and run every part's remove.sh) and nodes gone for good
+   * ({@code forgotten_nodes}: names only). A name is in one of nodes, removed_nodes and
+   * forgotten_nodes; the head cannot leave on its own.
+   */
+  private void leavingNodes(ClusterSpec spec) {
+    Map<String, String> where = new HashMap<>();
+    for (int i = 0; i < spec.nodes().size(); i++) {
+      NodeSpec n = spec.nodes().get(i);
+      if (n != null && n.name() != null) {
+        where.putIfAbsent(n.name(), "nodes[" + i + "]");
+      }
+    }
+    for (int i = 0; i < spec.removedNodes().size(); i++) {
+      String at = "removed_nodes[" + i + "]";
+      NodeSpec n = spec.removedNodes().get(i);
+      node(at, n, spec.ssh());
+      if (n == null || n.name() == null) {
+        continue;
+      }
+      if (n.role() == Role.HEAD) {
+        problem(at + ".role", "the head cannot leave the cluster on its own (it runs the Ray head and vLLM)",
+            "to move the head, cdktf destroy the stack and deploy it with the new head; remove role: head from this entry if it was a worker");
+      }
+      String other = where.putIfAbsent(n.name(), at);
+      if (other != null) {
+        problem(at + ".name", "'" + n.name() + "' is also " + other,
+            other.startsWith("nodes") ? "a node is either in the cluster (nodes:) or leaving it (removed_nodes:): keep one entry"
+                : "give every removed node its own entry");
+      }
+    }
+    for (int i = 0; i < spec.forgottenNodes().size(); i++) {
+      String at = "forgotten_nodes[" + i + "]";
+      String name = spec.forgottenNodes().get(i);
+      if (name == null || !NODE_NAME.matcher(name).matches()) {
+        problem(at, "'" + name + "' is not a node name", "the name the node had under nodes:, e.g. worker2");
+        continue;
+      }
+      String other = where.putIfAbsent(name, at);
+      if (other != null) {
+        problem(at, "'" + name + "' is also " + other,
+            "forget a node only once it is out of nodes: (a host that is gone for good); a node that can still be reached belongs in removed_nodes: (cleaned as destroy would)");
+      }
+    }
+  }
+
+  private void watchdog(WatchdogSpec w) {
+    bounded("watchdog.interval_seconds", w.intervalSeconds(), 1, 3600, "seconds between probes, e.g. 30");
+    bounded("watchdog.failures_before_restart", w.failuresBeforeRestart(), 1, 100, "failed probes in a row before vLLM is restarted, e.g. 3");
+    bounded("watchdog.probe_timeout_seconds", w.probeTimeoutSeconds(), 1, 600, "how long one completion may take, e.g. 60");
+    if (!w.enabled()) {
+      warnings.add("watchdog.enabled: false: nothing restarts a vLLM that runs but no longer answers (a hung server, a lost rank with /health still 200)");
     }
   }
 
@@ -317,6 +410,17 @@ public final class SpecValidator {
     hostPath("software.venv_path", s.venvPath(), "e.g. /opt/vllm_env");
     version("software.ray_version", s.rayVersion());
     version("software.vllm_version", s.vllmVersion());
+    if (VERSION.matcher(s.vllmVersion()).matches()) {
+      VllmReleases.Verdict verdict = VllmReleases.check(s.vllmVersion());
+      if (verdict.refused()) {
+        problem("software.vllm_version", "vLLM " + s.vllmVersion() + " is refused: " + String.join("; ", verdict.refusals()), verdict.fix());
+      }
+      verdict.warnings().forEach(w -> warnings.add("software.vllm_version " + s.vllmVersion() + ": " + w));
+    }
+    if (s.installer() == ClusterSpec.Installer.UV && s.requirementsLock() != null) {
+      problem("software.installer", "uv with software.requirements_lock: uv itself is not in the lock, so it cannot be installed hash-checked",
+          "use installer: auto (pip installs the locked set) or remove the lock");
+    }
     if (s.pipIndexUrl() != null) {
       mirrorUrl("software.pip_index_url", s.pipIndexUrl(), "pip_credentials_env");
     }
@@ -445,6 +549,12 @@ public final class SpecValidator {
     } else {
       problem("model", "no source", "set huggingface_repo (fetched on the hosts) or local_directory (uploaded from this machine)");
     }
+    if (m.configJson() != null && deployMachinePath("model.config_json", m.configJson(), false)
+        && !Files.isRegularFile(Path.of(m.configJson()))) {
+      // Planning input only (the hosts never read it): a stack synthesized elsewhere still deploys.
+      warnings.add("model.config_json: " + m.configJson() + " is not a file on this machine: the layout is not checked"
+          + " against the model (parallelism needs it)");
+    }
     if (m.directoryName() != null && (!DIR_NAME.matcher(m.directoryName()).matches() || m.directoryName().matches("\\.+"))) {
       problem("model.directory_name", "'" + m.directoryName() + "' is not a directory name", "letters, digits, '.', '_', '-'");
     }
@@ -536,13 +646,16 @@ public final class SpecValidator {
 
   // ---------------------------------------------------------------- vllm
 
-  private void vllm(VllmSpec v) {
+  private void vllm(VllmSpec v, String vllmVersion) {
     bounded("vllm.port", v.port(), 1, 65535, null);
     if (!Cidr.isAddress(v.host())) {
       problem("vllm.host", "'" + v.host() + "' is not an IPv4 address to bind", "0.0.0.0 (default; the firewall limits who reaches it) or the head's address");
     }
     bounded("vllm.tensor_parallel_size", v.tensorParallelSize(), 1, 128, null);
     bounded("vllm.pipeline_parallel_size", v.pipelineParallelSize(), 1, 64, null);
+    if (v.dataParallelSize() != null) {
+      bounded("vllm.data_parallel_size", v.dataParallelSize(), 1, 256, null);
+    }
     double util = v.gpuMemoryUtilization();
     if (!(util > 0 && util <= 1)) {
       problem("vllm.gpu_memory_utilization", "is " + util + ", expected more than 0 and at most 1", "the share of each GPU's memory vLLM may use, e.g. 0.9");
@@ -571,13 +684,85 @@ public final class SpecValidator {
         continue;
       }
       HostContract.VllmFlag managed = HostContract.managedVllmFlag(arg);
+      if (managed == null) {
+        managed = managedByAlias(arg, vllmVersion);
+      }
       if (managed != null) {
         String spelled = HostContract.vllmFlagName(arg);
         problem(at, "'" + arg.replaceFirst("=.*", "=…") + "' is " + (spelled.equals(managed.flag()) ? "" : managed.flag() + " as vLLM reads it, ")
             + "set by this tool", managed.fix());
       }
     }
+    // Against the pinned release's own options (read from its wheel): unknown ones with "did you
+    // mean", values missing or stray, as vllm serve would refuse them on the head.
+    VllmFlags.forVersion(vllmVersion).ifPresent(flags -> {
+      if (extra.stream().allMatch(a -> a != null && SAFE_ARG.matcher(a).matches())) {
+        for (VllmFlags.Finding f : flags.check(extra, false)) {
+          problem("vllm.extra_args[" + f.index() + "]", f.message(), f.fix());
+        }
+      }
+    });
     bounded("vllm.readiness_timeout_seconds", v.readinessTimeoutSeconds(), 10, 7200, null);
+    proxy(v);
+  }
+
+  /**
+   * The API proxy and its TLS: a user-given certificate needs its key (and the reverse), both on
+   * this machine; TLS is the proxy's, so {@code proxy: false} needs {@code tls: false}. Both off
+   * are allowed and flagged.
+   */
+  private void proxy(VllmSpec v) {
+    bounded("vllm.backend_port", v.backendPort(), 1, 65535, null);
+    if (!v.proxy()) {
+      if (v.tls()) {
+        problem("vllm.tls", "is true (the default) but vllm.proxy is false: TLS is served by the proxy",
+            "keep the proxy (remove proxy: false), or also set tls: false (plain HTTP, flagged)");
+      }
+      warnings.add("vllm.proxy: false: clients reach vLLM itself, whose key check guards only /v1, /v2, /inference and"
+          + " /cohere: /invocations (chat and completions), /tokenize, /pooling, /score, /rerank, /metrics and /docs"
+          + " answer without a key, in plain HTTP");
+    } else if (!v.tls()) {
+      warnings.add("vllm.tls: false: the API key and every prompt and answer cross the client networks in clear text");
+    }
+    boolean usesTls = v.https();
+    if (v.tlsCertPath() != null || v.tlsKeyPath() != null) {
+      if (!usesTls) {
+        problem(v.tlsCertPath() != null ? "vllm.tls_cert_path" : "vllm.tls_key_path", "only applies with the proxy's TLS on",
+            "remove it, or remove tls: false / proxy: false");
+      } else if (v.tlsCertPath() == null || v.tlsKeyPath() == null) {
+        problem(v.tlsCertPath() == null ? "vllm.tls_cert_path" : "vllm.tls_key_path",
+            "missing: a certificate and its key come together",
+            "give both tls_cert_path and tls_key_path (PEM files on this machine), or neither to have the head make a per-cluster CA");
+      } else {
+        if (deployMachinePath("vllm.tls_cert_path", v.tlsCertPath(), false) && !Files.isRegularFile(Path.of(v.tlsCertPath()))) {
+          problem("vllm.tls_cert_path", v.tlsCertPath() + " is not a file on this machine",
+              "the server certificate (PEM, with its chain) the proxy presents");
+        }
+        deployMachinePath("vllm.tls_key_path", v.tlsKeyPath(), true);
+      }
+    }
+    List<String> names = v.tlsServerNames();
+    for (int i = 0; i < names.size(); i++) {
+      String n = names.get(i);
+      if (n == null || !(HOSTNAME.matcher(n).matches() || Cidr.isAddress(n))) {
+        problem("vllm.tls_server_names[" + i + "]", "'" + n + "' is not a DNS name or an IPv4 address", "e.g. llm.example.org or 192.0.2.10");
+      } else if (!usesTls || v.userCertificate()) {
+        problem("vllm.tls_server_names[" + i + "]", "only applies to the certificate the head makes",
+            v.userCertificate() ? "put the name into your certificate (tls_cert_path) instead" : "remove it, or turn TLS on");
+        break;
+      }
+    }
+  }
+
+  /**
+   * A managed flag {@code arg} selects under another of its names in the pinned release (e.g.
+   * 0.33's {@code --device-memory-utilization} for {@code --gpu-memory-utilization}), or null.
+   */
+  private static HostContract.VllmFlag managedByAlias(String arg, String vllmVersion) {
+    return VllmFlags.forVersion(vllmVersion)
+        .map(flags -> flags.resolve(arg) instanceof VllmFlags.Resolved r ? r.option().names() : List.<String>of())
+        .flatMap(names -> HostContract.MANAGED_VLLM_FLAGS.stream().filter(m -> names.contains(m.flag())).findFirst())
+        .orElse(null);
   }
 
   // ---------------------------------------------------------------- state
@@ -621,7 +806,145 @@ public final class SpecValidator {
     }
   }
 
+  // ---------------------------------------------------------------- monitoring
+
+  private void monitoring(MonitoringSpec m, List<NodeSpec> nodes, VllmSpec vllm) {
+    if (!m.enabled()) {
+      return;
+    }
+    NodeSpec promNode = m.prometheusNode() == null ? null
+        : nodes.stream().filter(n -> n != null && m.prometheusNode().equals(n.name())).findFirst().orElse(null);
+    if (promNode != null && promNode.role() != ClusterSpec.Role.HEAD && Boolean.TRUE.equals(vllm.proxy())) {
+      // Behind the proxy vLLM listens on the head's 127.0.0.1 only, and the proxy wants the key on
+      // /metrics: a Prometheus elsewhere could not scrape it.
+      problem("monitoring.prometheus_node", "'" + m.prometheusNode() + "' is a worker, but vLLM's /metrics is reachable only"
+              + " on the head's 127.0.0.1 behind the API proxy (vllm.proxy: true)",
+          "leave monitoring.prometheus_node out (Prometheus on the head), or set vllm.proxy: false");
+    }
+    if (m.prometheusNode() != null && nodes.stream().noneMatch(n -> n != null && m.prometheusNode().equals(n.name()))) {
+      problem("monitoring.prometheus_node", "'" + m.prometheusNode() + "' is not the name of a node",
+          "name one of: " + String.join(", ", nodes.stream().filter(n -> n != null).map(NodeSpec::name).toList())
+              + " (or leave it out: the head)");
+    }
+    bounded("monitoring.prometheus_port", m.prometheusPort(), 1, 65535, null);
+    bounded("monitoring.node_exporter_port", m.nodeExporterPort(), 1, 65535, null);
+    bounded("monitoring.dcgm_exporter_port", m.dcgmExporterPort(), 1, 65535, null);
+    bounded("monitoring.scrape_interval_seconds", m.scrapeIntervalSeconds(), 5, 300, "e.g. 15");
+    bounded("monitoring.retention_days", m.retentionDays(), 1, 3650, "e.g. 15");
+    cidrs("monitoring.allowed_networks", m.allowedNetworks());
+    for (String net : m.allowedNetworks()) {
+      if (net != null && Cidr.valid(net) && Cidr.parse(net).prefix() == 0) {
+        warnings.add("monitoring.allowed_networks: " + net + " opens Prometheus and the node exporters to every address");
+      }
+    }
+    if (m.grafanaUrl() != null) {
+      if (url("monitoring.grafana_url", m.grafanaUrl())) {
+        URI uri = uri(m.grafanaUrl());
+        if (uri != null && uri.getRawUserInfo() != null) {
+          problem("monitoring.grafana_url", "'" + redactUserInfo(m.grafanaUrl()) + "' has credentials in the URL: they would be"
+              + " written into cdk.tf.json, the plan and the state", "remove user:password@ and give a service account token"
+              + " in monitoring.grafana_token_env instead");
+        } else if (m.grafanaUrl().startsWith("http://")) {
+          warnings.add("monitoring.grafana_url: " + m.grafanaUrl() + " is plain HTTP: the Grafana token crosses the network in clear; use https://");
+        }
+      }
+      if (m.grafanaTokenEnv() == null) {
+        problem("monitoring.grafana_token_env", "missing while monitoring.grafana_url is set",
+            "name the variable holding a Grafana service account token (role Editor), e.g. TF_VAR_grafana_token");
+      } else {
+        secretName("monitoring.grafana_token_env", m.grafanaTokenEnv(), "TF_VAR_grafana_token");
+      }
+    } else if (m.grafanaTokenEnv() != null) {
+      problem("monitoring.grafana_token_env", "set without monitoring.grafana_url", "name the Grafana (grafana_url), or remove the token");
+    }
+  }
+
   // ---------------------------------------------------------------- cross-field rules
+
+  /**
+   * With the model's config.json on this machine ({@code model.config_json} or the local
+   * directory's): the stack's layout as vLLM would refuse it at start (heads not divisible, more
+   * stages than layers), and with every GPU node's {@code gpu_memory_gib} also the weights per GPU
+   * and the KV cache against {@code max_model_len} ({@link Planner}).
+   */
+  private void layoutStarts(ClusterSpec spec) {
+    Path config = StackPlan.configPath(spec);
+    if (config == null || !Files.isRegularFile(config)) {
+      return;
+    }
+    boolean given = spec.model().configJson() != null;
+    ModelConfig model;
+    try {
+      model = ModelConfig.read(config, spec.vllm().dtype());
+    } catch (java.io.IOException | IllegalArgumentException e) {
+      if (given) {
+        problem("model.config_json", config + ": " + e.getMessage(), "point it at the model's config.json from its repository (hidden_size, num_hidden_layers, num_attention_heads, vocab_size, ...)");
+      } else {
+        warnings.add("model.local_directory: " + config + " cannot be planned (" + e.getMessage() + "); the layout is not checked against the model");
+      }
+      return;
+    }
+    Planner.Plan plan = StackPlan.plan(spec, model, null, null);
+    Planner.Row chosen = plan.chosen();
+    String fix = plan.recommended() != null
+        ? "use " + plan.recommended().layout() + " (" + plan.reason() + "); bin/vllm-ray-cluster parallelism " + spec.name() + " lists the layouts"
+        : "bin/vllm-ray-cluster parallelism " + spec.name() + " lists the layouts and what each needs";
+    for (String p : chosen.problems()) {
+      String path = p.startsWith("KV cache") ? "vllm.max_model_len"
+          : p.contains("pipeline stages") ? "vllm.pipeline_parallel_size"
+          : p.startsWith("weights") ? "vllm.gpu_memory_utilization"
+          : "vllm.tensor_parallel_size";
+      String f = fix;
+      if (path.equals("vllm.max_model_len") && chosen.kvTokens() >= 16) {
+        f = "max_model_len: " + chosen.kvTokens() + " or less (what the KV cache holds), or " + fix;
+      }
+      problem(path, chosen.layout() + " of " + config.getFileName() + ": " + p + " (weights ≈ "
+          + String.format(Locale.ROOT, "%.2f GiB", chosen.weightsPerGpu() / (double) (1L << 30)) + " per GPU)", f);
+    }
+  }
+
+  /**
+   * {@code data_parallel_size} > 1: DP × TP × PP GPUs declared, and the replicas placeable as
+   * vLLM's Ray data-parallel backend places them (each replica's TP × PP GPUs on one node, the
+   * head holding the first; {@link DataParallelPlacement}).
+   */
+  private void dataParallel(ClusterSpec spec, VllmSpec v, int gpus) {
+    int dp = v.replicas();
+    int world = v.worldSize();
+    String layout = "data_parallel_size " + dp + " × tensor_parallel_size " + v.tensorParallelSize()
+        + " × pipeline_parallel_size " + v.pipelineParallelSize();
+    List<Integer> nodeGpus = spec.nodes().stream().filter(n -> n != null && n.gpus() != null).map(NodeSpec::gpus).toList();
+    int capacity = DataParallelPlacement.capacity(world, nodeGpus);
+    int maxPerNode = nodeGpus.stream().mapToInt(Integer::intValue).max().orElse(0);
+    if (dp * world > gpus) {
+      problem("vllm.data_parallel_size", layout + " needs " + dp * world + " GPUs but the nodes declare " + gpus,
+          capacity >= 1
+              ? "use data_parallel_size: " + capacity + " (as many replicas of " + world + " GPU(s) as the nodes hold), or add GPUs (nodes[].gpus)"
+              : "lower tensor_parallel_size × pipeline_parallel_size to the GPUs of one node (at most " + maxPerNode + "), or add GPUs");
+      return;
+    }
+    if (world > maxPerNode) {
+      problem("vllm.data_parallel_size", layout + ": each replica's " + world + " GPUs must sit on one node (vLLM's Ray"
+              + " data-parallel backend packs a replica onto one node) but no node declares more than " + maxPerNode,
+          "use tensor_parallel_size × pipeline_parallel_size ≤ " + maxPerNode + " (e.g. tensor_parallel_size: " + maxPerNode
+              + ", pipeline_parallel_size: 1), or remove data_parallel_size and let TP × PP span the nodes");
+      return;
+    }
+    NodeSpec head = spec.nodes().stream().filter(n -> n != null && n.role() == Role.HEAD).findFirst().orElse(null);
+    if (head == null || head.gpus() == null) {
+      return;
+    }
+    List<Integer> others = spec.nodes().stream().filter(n -> n != null && n != head && n.gpus() != null).map(NodeSpec::gpus).toList();
+    if (head.gpus() < world) {
+      problem("vllm.data_parallel_size", layout + ": the head (the DP master) holds the first replica but declares "
+              + head.gpus() + " GPU(s), fewer than a replica's " + world,
+          "give the head at least " + world + " GPU(s), or remove data_parallel_size");
+    } else if (DataParallelPlacement.sizeLocal(dp, world, head.gpus(), others).isEmpty()) {
+      problem("vllm.data_parallel_size", layout + ": vLLM places the same number of replicas on the head and on every"
+              + " other node it uses, and no such number reaches " + dp + " on these nodes (" + capacity + " replica(s) fit in all)",
+          "use a data_parallel_size that fits, e.g. " + (1 + others.stream().filter(g -> g >= world).count()) + " (one replica per node)");
+    }
+  }
 
   private void crossChecks(ClusterSpec spec) {
     if (spec.network().clusterCidr() != null) {
@@ -638,20 +961,46 @@ public final class SpecValidator {
     }
     int gpus = spec.totalGpus();
     VllmSpec v = spec.vllm();
-    if (v.worldSize() > gpus) {
+    if (v.replicas() > 1) {
+      dataParallel(spec, v, gpus);
+    } else if (v.worldSize() > gpus) {
       problem("vllm.tensor_parallel_size",
           "tensor_parallel_size " + v.tensorParallelSize() + " × pipeline_parallel_size " + v.pipelineParallelSize() + " needs " + v.worldSize() + " GPUs but the nodes declare " + gpus,
-          "lower the parallelism to fit (e.g. tensor_parallel_size: " + Math.max(1, gpus) + ", pipeline_parallel_size: 1), or add GPUs (nodes[].gpus)");
+          "lower the parallelism to fit (e.g. tensor_parallel_size: " + Math.max(1, gpus) + ", pipeline_parallel_size: 1), or add GPUs (nodes[].gpus)"
+              + (spec.removedNodes().isEmpty() && spec.forgottenNodes().isEmpty() ? ""
+                  : "; the nodes in removed_nodes/forgotten_nodes no longer count"));
     }
     int maxPerNode = spec.nodes().stream().mapToInt(NodeSpec::gpus).max().orElse(0);
     Interconnect link = spec.network().interconnect();
-    if (v.tensorParallelSize() > maxPerNode && maxPerNode > 0 && (link == null || !link.fast())) {
+    if (v.replicas() == 1 && v.tensorParallelSize() > maxPerNode && maxPerNode > 0 && (link == null || !link.fast())) {
       warnings.add("vllm.tensor_parallel_size " + v.tensorParallelSize() + " spans nodes (at most " + maxPerNode + " GPUs on one node): every layer then talks across the network; vLLM advises tensor_parallel_size = GPUs per node and pipeline_parallel_size = nodes unless the nodes have a fast interconnect"
           + (link == null ? " (if they do, declare it: network.interconnect: infiniband, roce or nvlink)" : " (network.interconnect: ethernet)"));
     }
+    if (checkLayout && v.gpusNeeded() <= gpus) {
+      layoutStarts(spec);
+    }
+    VllmFlags.forVersion(spec.software().vllmVersion()).ifPresent(flags -> {
+      List<String> generated = new ArrayList<>(HostContract.VllmFlags.GENERATED);
+      if (v.replicas() > 1) {
+        generated.addAll(HostContract.VllmFlags.DATA_PARALLEL);
+      }
+      for (String flag : generated) {
+        if (!flags.known(flag)) {
+          problem("software.vllm_version", "vLLM " + spec.software().vllmVersion() + " has no " + flag + " option, which this tool passes to vllm serve",
+              "pin software.vllm_version: " + VllmReleases.DEFAULT + " (the default) or another release from " + VllmReleases.SUPPORTED_FROM + " on");
+        }
+      }
+    });
     RaySpec r = spec.ray();
     Map<String, Integer> ports = rayPorts(r);
     ports.put("vllm.port", v.port());
+    if (v.proxy()) {
+      ports.put("vllm.backend_port", v.backendPort());
+    }
+    if (spec.monitoring().enabled()) {
+      ports.put("monitoring.prometheus_port", spec.monitoring().prometheusPort());
+      ports.put("monitoring.node_exporter_port", spec.monitoring().nodeExporterPort());
+    }
     Map<Integer, String> byPort = new HashMap<>();
     for (Map.Entry<String, Integer> p : ports.entrySet()) {
       String other = byPort.putIfAbsent(p.getValue(), p.getKey());
@@ -696,6 +1045,13 @@ public final class SpecValidator {
   }
 
   private void secretsDistinct(ClusterSpec spec) {
+    String grafana = spec.monitoring().grafanaTokenEnv();
+    if (spec.monitoring().enabled() && grafana != null
+        && ((spec.vllm().requireApiKey() && grafana.equals(spec.vllm().apiKeyEnv()))
+            || (Boolean.TRUE.equals(spec.ray().requireAuthToken()) && grafana.equals(spec.ray().authTokenEnv())))) {
+      problem("monitoring.grafana_token_env", "'" + grafana + "' is also the API key's or Ray's token variable",
+          "give the Grafana token a variable of its own, e.g. TF_VAR_grafana_token");
+    }
     if (spec.vllm().requireApiKey() && Boolean.TRUE.equals(spec.ray().requireAuthToken())
         && spec.vllm().apiKeyEnv().equals(spec.ray().authTokenEnv())) {
       problem("ray.auth_token_env", "'" + spec.ray().authTokenEnv() + "' is also vllm.api_key_env: every client that"

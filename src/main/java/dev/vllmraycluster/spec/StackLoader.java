@@ -61,6 +61,11 @@ public final class StackLoader {
   }
 
   public Loaded load(Path file) {
+    return load(file, true);
+  }
+
+  /** As {@link #load(Path)}; {@code checkLayout} false for the planner (see {@link SpecValidator#validate(ClusterSpec, boolean)}). */
+  public Loaded load(Path file, boolean checkLayout) {
     String source = projectRoot.relativize(file.toAbsolutePath().normalize()).toString();
     String name = stackName(file);
     if (!name.matches("[a-z][a-z0-9-]{0,40}")) {
@@ -90,7 +95,7 @@ public final class StackLoader {
                   "(file)", "the file is empty", "describe at least nodes: and model: in it")));
     }
     ClusterSpec spec = raw.withName(name).withPathsResolvedAgainst(projectRoot);
-    return new Loaded(spec, SpecValidator.check(spec, source));
+    return new Loaded(spec, SpecValidator.check(spec, source, checkLayout));
   }
 
   /** A validated stack and the warnings it raised (risks that are allowed, but flagged). */
@@ -250,31 +255,12 @@ public final class StackLoader {
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String candidate : known) {
-      int d = distance(given.toLowerCase(Locale.ROOT), candidate);
+      int d = EditDistance.between(given.toLowerCase(Locale.ROOT), candidate);
       if (d < bestDistance) {
         bestDistance = d;
         best = candidate;
       }
     }
     return best != null && bestDistance <= Math.max(2, given.length() / 3) ? best : null;
-  }
-
-  private static int distance(String a, String b) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
   }
 }

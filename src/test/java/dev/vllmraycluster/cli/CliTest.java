@@ -20,12 +20,12 @@ import picocli.CommandLine.Command;
 
 /** The command-line rules every subcommand shares: help, version, option spellings, bad input, exit codes. */
 class CliTest {
-  static final List<String> COMMANDS = List.of("synth", "validate", "preflight", "verify", "plan-review");
+  static final List<String> COMMANDS = List.of("synth", "validate", "preflight", "verify", "status", "plan-review", "api-ca", "parallelism");
 
   @TempDir Path dir;
 
   @ParameterizedTest
-  @ValueSource(strings = {"synth", "validate", "preflight", "verify", "plan-review"})
+  @ValueSource(strings = {"synth", "validate", "preflight", "verify", "status", "plan-review", "api-ca", "parallelism"})
   void everyCommandHasHelpThatExitsZero(String command) {
     for (String[] args : List.of(new String[] {command, "--help"}, new String[] {command, "-h"},
         new String[] {"help", command})) {
@@ -104,13 +104,23 @@ class CliTest {
     CliRun command = CliRun.of("prefligt", "sandbox");
     assertEquals(ExitCodes.BAD_INPUT, command.code(), command.all());
     assertTrue(command.err().startsWith("error: vllm-ray-cluster: unknown command 'prefligt'; the commands are: synth,"
-        + " validate, preflight, verify, plan-review, help\n  did you mean: preflight"), command.all());
+        + " validate, preflight, verify, status, plan-review, api-ca, parallelism, help\n  did you mean: preflight"), command.all());
   }
 
   @Test
   void badValuesAndMissingArgumentsAreBadInput() {
     assertBadInput(CliRun.of(), "error: vllm-ray-cluster: which command? one of: synth, validate, preflight, verify,"
-        + " plan-review, help");
+        + " status, plan-review, api-ca, parallelism, help");
+    assertBadInput(CliRun.of("api-ca"), "error: vllm-ray-cluster api-ca: missing required parameter: 'STACK'");
+    assertBadInput(CliRun.of("api-ca", "stacks/reference.yaml", "--connect-timeout=0"),
+        "error: vllm-ray-cluster api-ca: --connect-timeout: 0 is not a timeout; give whole seconds, at least 1");
+    assertBadInput(CliRun.of("status"), "error: vllm-ray-cluster status: missing required parameter: 'STACK'");
+    assertBadInput(CliRun.of("status", "stacks/reference.yaml", "--watch=0"),
+        "error: vllm-ray-cluster status: --watch: 0 is not an interval; give whole seconds, at least 1");
+    assertBadInput(CliRun.of("status", "stacks/reference.yaml", "--connect-timeout=0"),
+        "error: vllm-ray-cluster status: --connect-timeout: 0 is not a timeout; give whole seconds, at least 1");
+    assertBadInput(CliRun.of("status", "no-such-stack"),
+        "error: vllm-ray-cluster status: no stack file ");
     assertBadInput(CliRun.of("preflight"), "error: vllm-ray-cluster preflight: missing required parameter: 'STACK'");
     assertBadInput(CliRun.of("verify", "a.yaml", "b.yaml"), "error: vllm-ray-cluster verify: unexpected argument 'b.yaml'");
     assertBadInput(CliRun.of("preflight", "stacks/reference.yaml", "--connect-timeout", "soon"),

@@ -32,16 +32,18 @@ import org.junit.jupiter.params.provider.ValueSource;
  * minimal one, one with nearly every key set, one with every protection turned off) against the
  * golden files next to them.
  *
- * <p>The project root is a temp directory with stub host modules of fixed content, so the golden
- * files do not change with every edit of a host script (a script change replaces its steps on
- * purpose; a change in Java must not). Paths of the temp root and of the working directory read
- * {@code <root>} and {@code <cwd>}. Run with {@code -Dgolden.update=true} to rewrite the golden
+ * <p>The project root is a temp directory with stub host modules of fixed content (a {@link
+ * ProjectLayout} over its {@code modules/}), so the golden files do not change with every edit of
+ * a host script (a script change replaces its steps on purpose; a change in Java must not). The
+ * stubs are staged like the jar's modules, as assets named by their digest ({@code
+ * assets/vrc-module-<component>/<digest>/}). Paths of the temp root and of the working directory
+ * read {@code <root>} and {@code <cwd>}. Run with {@code -Dgolden.update=true} to rewrite the golden
  * files, and explain each difference in the commit that changes them.
  */
 class GoldenSynthTest {
   private static final Path GOLDEN = TestStacks.ROOT.resolve("src/test/resources/golden");
   private static final List<String> COMPONENTS =
-      List.of("common", "bootstrap", "firewall", "model-store", "ray", "vllm");
+      List.of("common", "sweep", "bootstrap", "wheel-cache", "firewall", "model-store", "ray", "vllm", "proxy", "watchdog");
   private static final ObjectMapper PRETTY =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -97,7 +99,7 @@ class GoldenSynthTest {
     StackLoader.Loaded loaded = new StackLoader(root).load(stackFile);
     Path outdir = root.resolve("out");
     App app = new App(AppConfig.builder().outdir(outdir.toString()).build());
-    new ClusterStack(app, stack, ClusterStackProps.builder().cluster(loaded.spec()).layout(layout).stackFile(stackFile).build());
+    new ClusterStack(app, stack, ClusterStackProps.builder().cluster(loaded.spec()).layout(layout).secretValues(name -> null).build());
     app.synth();
     try {
       String text = Files.readString(outdir.resolve("stacks").resolve(stack).resolve("cdk.tf.json"));

@@ -10,6 +10,7 @@ import com.hashicorp.cdktf.App;
 import com.hashicorp.cdktf.AppConfig;
 import dev.vllmraycluster.TestStacks;
 import dev.vllmraycluster.spec.ClusterSpec;
+import dev.vllmraycluster.spec.SpecException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,13 +31,43 @@ class SynthTest {
   @Test
   void referenceHasEveryPartOnEveryNodeWithReadableNames() {
     JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
-    Set<String> expected = new TreeSet<>(List.of("local_checks", "head_vllm"));
+    Set<String> expected = new TreeSet<>(List.of("local_checks", "head_vllm", "head_proxy", "local_api_ca", "head_watchdog",
+        "secret_api_key", "secret_ray_token"));
     for (String node : List.of("head", "worker1", "worker2")) {
-      for (String part : List.of("bootstrap", "firewall", "model", "ray")) {
+      for (String part : List.of("sweep", "wheel_cache", "bootstrap", "firewall", "model", "ray")) {
         expected.add(node + "_" + part);
       }
     }
     assertEquals(expected, names(json));
+  }
+
+  @Test
+  void bootstrapInstallsWithUvThroughTheHostsWheelCache() {
+    JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
+    JsonNode config = resource(json, "worker1_bootstrap").at("/input/config");
+    assertEquals("auto", config.get("INSTALLER").asText(), "uv, with pip as the fallback");
+    assertEquals("0.13.9", config.get("INSTALLER_UV_VERSION").asText());
+    assertEquals("/var/cache/vllm-ray-cluster", config.get("WHEEL_CACHE_DIR").asText());
+    assertEquals("/var/cache/vllm-ray-cluster", resource(json, "worker1_wheel_cache").at("/input/config/CACHE_DIR").asText());
+    // The cache is not replaced with the bootstrap: a new vLLM version keeps the downloaded wheels.
+    JsonNode older = TestStacks.synth(TestStacks.load(dir, "v", TestStacks.cluster(1, 1, "")).spec());
+    JsonNode newer = TestStacks.synth(TestStacks.load(dir, "v", TestStacks.cluster(1, 1, "") + "software: {vllm_version: 0.34.0}\n").spec());
+    assertEquals(resource(older, "head_wheel_cache").get("triggers_replace"), resource(newer, "head_wheel_cache").get("triggers_replace"));
+    assertNotEquals(resource(older, "head_bootstrap").get("triggers_replace"), resource(newer, "head_bootstrap").get("triggers_replace"));
+    ClusterSpec pip = TestStacks.load(dir, "pip", TestStacks.cluster(1, 1, "") + "software: {installer: pip}\n").spec();
+    assertEquals("pip", resource(TestStacks.synth(pip), "head_bootstrap").at("/input/config/INSTALLER").asText());
+    SpecException bad = org.junit.jupiter.api.Assertions.assertThrows(SpecException.class,
+        () -> TestStacks.load(dir, "bad", TestStacks.cluster(1, 1, "") + "software: {installer: conda}\n"));
+    assertEquals("software.installer", bad.problems().get(0).path());
+  }
+
+  @Test
+  void vllmKeepsItsSecretsFromTheRayWorkersAndItsCachesAcrossRestarts() {
+    JsonNode config = resource(TestStacks.synth(TestStacks.loadReference().spec()), "head_vllm").at("/input/config");
+    assertEquals("VLLM_API_KEY HF_TOKEN HUGGING_FACE_HUB_TOKEN", config.get("RAY_NON_CARRY_OVER").asText());
+    assertEquals("/etc/vllm-ray-cluster/vllm-config", config.get("VLLM_CONFIG_ROOT").asText());
+    assertEquals("/var/lib/vllm-ray-cluster/cache/vllm", config.get("VLLM_CACHE_ROOT").asText());
+    assertEquals("/var/lib/vllm-ray-cluster/cache", config.get("XDG_CACHE_HOME").asText());
   }
 
   @Test
@@ -45,9 +76,13 @@ class SynthTest {
     List<String> args = strings(vllm.at("/input/args"));
     assertContainsSequence(args, "--tensor-parallel-size", "2");
     assertContainsSequence(args, "--distributed-executor-backend", "ray");
-    assertContainsSequence(args, "--port", "9001");
+    // Behind the API proxy (which clients reach on 9001): vLLM on 127.0.0.1 only.
+    assertContainsSequence(args, "--host", "127.0.0.1");
+    assertContainsSequence(args, "--port", "8000");
     assertContainsSequence(args, "--gpu-memory-utilization", "0.9");
-    assertContainsSequence(args, "--model", "/data/storage/data/VLLM_MODE/deepseek-llm-7b-chat");
+    // vllm serve MODEL ...: the model directory is the positional argument, first.
+    assertEquals("/data/storage/data/VLLM_MODE/deepseek-llm-7b-chat", args.get(0));
+    assertFalse(args.contains("--model"), "vLLM 0.33 warns that --model goes away with vllm serve");
     assertContainsSequence(args, "--served-model-name", "deepseek-llm-7b-chat");
     assertEquals("192.168.2.221:6379", vllm.at("/input/config/RAY_ADDRESS").asText());
     assertFalse(args.contains("--api-key"), "the key is never an argument");
@@ -79,8 +114,12 @@ class SynthTest {
       assertTrue(vllm.contains("terraform_data." + r), r + " missing from " + vllm);
     }
     for (String r : names(json)) {
-      if (!r.equals("local_checks") && (r.endsWith("_bootstrap") || r.endsWith("_firewall"))) {
+      if (!r.equals("local_checks") && (r.endsWith("_wheel_cache") || r.endsWith("_firewall"))) {
         assertEquals(List.of("terraform_data.local_checks"), dependsOn(json, r), r);
+      }
+      if (r.endsWith("_bootstrap")) {
+        String node = r.substring(0, r.length() - "_bootstrap".length());
+        assertEquals(List.of("terraform_data.local_checks", "terraform_data." + node + "_wheel_cache"), dependsOn(json, r), r);
       }
     }
   }
@@ -89,8 +128,8 @@ class SynthTest {
   void everyHostStepUploadsAppliesAndRemovesOverSsh() {
     JsonNode json = TestStacks.synth(TestStacks.loadReference().spec());
     for (String name : names(json)) {
-      if (name.equals("local_checks")) {
-        continue;
+      if (name.startsWith("local_") || name.startsWith("secret_") || name.endsWith("_sweep")) {
+        continue; // on the deploy machine (local_checks, local_api_ca), no host (secret_*), or at destroy only (sweep)
       }
       JsonNode r = resource(json, name);
       assertEquals("${self.input.host}", r.at("/connection/host").asText(), name);
@@ -105,7 +144,9 @@ class SynthTest {
       int applyAt = provisioners.size() - (provisioners.get(provisioners.size() - 2).has("local-exec") ? 3 : 2);
       String apply = provisioners.get(applyAt).at("/remote-exec/inline/0").asText();
       assertTrue(apply.contains("/" + component + "/apply.sh"), apply);
-      assertTrue(apply.contains("rm -rf /run/vrc-stage-root/" + name), "the stage (and any secret in it) is removed: " + apply);
+      // The stage moved to a directory of this run only, removed whatever happens (it may hold a secret).
+      assertTrue(apply.contains("mv /run/vrc-stage-root/" + name + " \"$run\"") && apply.contains("trap 'rm -rf \"$run\"' EXIT"),
+          "the stage (and any secret in it) is removed: " + apply);
       assertTrue(r.get("triggers_replace").has("config") && r.get("triggers_replace").has("module"), name);
     }
   }
@@ -117,7 +158,12 @@ class SynthTest {
     assertTrue(variable.get("ephemeral").asBoolean());
     assertTrue(variable.get("sensitive").asBoolean());
     String text = json.toString();
-    assertEquals(1, count(text, "var.vllm_api_key"), "one reference: the secret file's content");
+    // Five references: the secret files' content (vllm.env once, the proxy's key lines twice), and the
+    // fingerprint's postcondition, which only tests it for empty and hashes it (SecretRotation.planTimeCheck).
+    assertEquals(5, count(text, "var.vllm_api_key"), text);
+    String check = resource(json, "secret_api_key").at("/lifecycle/postcondition/0/condition").asText();
+    assertEquals(2, count(check, "var.vllm_api_key"), check);
+    assertTrue(check.startsWith("${var.vllm_api_key == \"\" || ") && check.contains("sha256(format("), check);
     JsonNode secretUpload = null;
     for (JsonNode p : resource(json, "head_vllm").get("provisioner")) {
       if (p.has("file") && p.at("/file/destination").asText().endsWith("/secrets/vllm.env")) {
@@ -125,6 +171,13 @@ class SynthTest {
       }
     }
     assertEquals("VLLM_API_KEY=${var.vllm_api_key}\n", secretUpload.get("content").asText());
+    JsonNode proxyUpload = null;
+    for (JsonNode p : resource(json, "head_proxy").get("provisioner")) {
+      if (p.has("file") && p.at("/file/destination").asText().endsWith("/secrets/proxy-auth")) {
+        proxyUpload = p.get("file");
+      }
+    }
+    assertEquals("Bearer ${var.vllm_api_key}\nbearer ${var.vllm_api_key}\n", proxyUpload.get("content").asText());
     String checks = resource(json, "local_checks").at("/provisioner/0/local-exec/command").asText();
     assertTrue(checks.contains("test -n \"$TF_VAR_vllm_api_key\""), checks);
   }
@@ -215,7 +268,8 @@ class SynthTest {
       JsonNode auto = TestStacks.synth(TestStacks.load(dir, "fw", TestStacks.cluster(1, 1, "")).spec());
       // Without a firewall, Ray and vLLM no longer require vrc-firewall.service: they restart too.
       Set<String> replaced = backend.equals("none")
-          ? Set.of("head_firewall", "worker1_firewall", "head_ray", "worker1_ray", "head_vllm")
+          ? Set.of("head_firewall", "worker1_firewall", "head_ray", "worker1_ray", "head_vllm", "head_proxy",
+              "local_api_ca")
           : Set.of("head_firewall", "worker1_firewall");
       assertEquals(replaced, changedTriggers(auto, json));
     }
@@ -235,7 +289,8 @@ class SynthTest {
     assertTrue(head.containsAll(List.of("44217", "44227", "20100-20199")), head.toString());
     // A changed rule set never leaves a node without rules: the new step is created first.
     assertTrue(resource(json, "head_firewall").at("/lifecycle/create_before_destroy").asBoolean());
-    assertTrue(resource(json, "head_firewall").get("provisioner").toString().contains("apply.sh /run/vrc-stage-root/head_firewall ${self.id}"));
+    assertTrue(resource(json, "head_firewall").get("provisioner").toString().contains("/firewall/apply.sh \\\"$run\\\" ${self.id}"),
+        resource(json, "head_firewall").get("provisioner").toString());
   }
 
   @Test
@@ -264,7 +319,8 @@ class SynthTest {
     ClusterSpec a = TestStacks.load(dir, "a", TestStacks.cluster(1, 1, "") + "software: {ray_version: 2.47.1}\n").spec();
     ClusterSpec b = TestStacks.load(dir, "a", TestStacks.cluster(1, 1, "") + "software: {ray_version: 2.48.0}\n").spec();
     Set<String> changed = changedTriggers(TestStacks.synth(a), TestStacks.synth(b));
-    assertEquals(Set.of("head_bootstrap", "worker1_bootstrap", "head_ray", "worker1_ray", "head_vllm"), changed);
+    // local_checks too: preflight runs again when the software pins it checks against change.
+    assertEquals(Set.of("local_checks", "head_bootstrap", "worker1_bootstrap", "head_ray", "worker1_ray", "head_vllm"), changed);
   }
 
   @ParameterizedTest(name = "{0} workers × {1} GPUs, TP {2} PP {3}")
@@ -281,7 +337,9 @@ class SynthTest {
     ClusterSpec spec = TestStacks.load(dir, "v", TestStacks.cluster(workers, gpus,
         "  tensor_parallel_size: " + tp + "\n  pipeline_parallel_size: " + pp + "\n")).spec();
     JsonNode json = TestStacks.synth(spec);
-    assertEquals(2 + 4 * (workers + 1), names(json).size());
+    // local_checks, head_vllm, head_proxy, local_api_ca, head_watchdog, two secret fingerprints; per node
+    // sweep, wheel cache, bootstrap, firewall, model, Ray.
+    assertEquals(7 + 6 * (workers + 1), names(json).size());
     List<String> args = strings(resource(json, "head_vllm").at("/input/args"));
     assertContainsSequence(args, "--tensor-parallel-size", String.valueOf(tp));
     assertContainsSequence(args, "--pipeline-parallel-size", String.valueOf(pp));
@@ -296,7 +354,7 @@ class SynthTest {
   @Test
   void outputsTellHowToReachTheService() {
     JsonNode out = TestStacks.synth(TestStacks.loadReference().spec()).get("output");
-    assertEquals("http://192.168.2.221:9001/v1", out.at("/api_url/value").asText());
+    assertEquals("https://192.168.2.221:9001/v1", out.at("/api_url/value").asText());
     assertEquals("deepseek-llm-7b-chat", out.at("/served_model_name/value").asText());
     assertTrue(out.at("/dashboard/value").asText().startsWith("ssh -N -L 8265:127.0.0.1:8265"), out.at("/dashboard/value").asText());
     assertEquals("TF_VAR_vllm_api_key", out.at("/api_key_env/value").asText());

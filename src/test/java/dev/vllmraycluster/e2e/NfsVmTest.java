@@ -365,7 +365,7 @@ class NfsVmTest {
         + "ssh:\n  user: root\n  private_key_path: " + Vms.STATE.resolve("id_ed25519") + "\n"
         + "network:\n  cluster_cidr: " + Vms.NET + ".0/24\n"
         + "software:\n  os_family: apt\n  python: python3.11\n  venv_path: /opt/vllm_env\n"
-        + "  ray_version: 2.60.0\n  vllm_version: 0.9.2+standin\n  pip_find_links: /var/cache/vrc-wheels\n"
+        + "  ray_version: 2.60.0\n  vllm_version: 0.33.0+standin\n  pip_find_links: /var/cache/vrc-wheels\n"
         + "vllm:\n  tensor_parallel_size: 2\n  pipeline_parallel_size: 1\n  extra_args: [\"--load-format\", \"dummy\"]\n"
         + "state:\n  backend: local\n  path: " + Sandbox.ROOT.relativize(STATE_FILE) + "\n"
         + "testing:\n  logical_gpus: true\n";

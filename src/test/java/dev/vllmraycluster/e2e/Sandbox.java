@@ -44,15 +44,7 @@ final class Sandbox {
 
   /** Runs a command in {@code dir}, echoing its output live, bounded by {@code timeout}. */
   static Result run(Path dir, Duration timeout, Map<String, String> env, boolean echo, String... command) {
-    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
-    Map<String, String> e = pb.environment();
-    e.put("PATH", ROOT.resolve("node_modules/.bin") + ":" + ROOT.resolve(".tools/bin") + ":" + e.get("PATH"));
-    e.put("TERRAFORM_BINARY_NAME", ROOT.resolve(".tools/bin/tofu").toString());
-    e.put("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20");
-    e.put("CHECKPOINT_DISABLE", "1");
-    e.put("CI", "true");
-    e.remove("TF_CLI_CONFIG_FILE");
-    e.putAll(env);
+    ProcessBuilder pb = builder(dir, env, command).redirectErrorStream(true);
     try {
       Process p = pb.start();
       StringBuilder out = new StringBuilder();
@@ -76,6 +68,35 @@ final class Sandbox {
     } catch (InterruptedException ex) {
       Thread.currentThread().interrupt();
       throw new AssertionError(ex);
+    }
+  }
+
+  private static ProcessBuilder builder(Path dir, Map<String, String> env, String... command) {
+    ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
+    Map<String, String> e = pb.environment();
+    e.put("PATH", ROOT.resolve("node_modules/.bin") + ":" + ROOT.resolve(".tools/bin") + ":" + e.get("PATH"));
+    e.put("TERRAFORM_BINARY_NAME", ROOT.resolve(".tools/bin/tofu").toString());
+    e.put("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20");
+    e.put("CHECKPOINT_DISABLE", "1");
+    e.put("CI", "true");
+    e.remove("TF_CLI_CONFIG_FILE");
+    e.putAll(env);
+    return pb;
+  }
+
+  /**
+   * Starts a command in {@code dir} in a process group of its own ({@code setsid}: its pid is the
+   * group's id, so that a signal reaches it and every process it started, as Ctrl-C or a killed
+   * CI job would), its output into {@code log}. The caller bounds and ends it.
+   */
+  static Process startInOwnGroup(Path dir, Map<String, String> env, Path log, String... command) {
+    String[] full = new String[command.length + 1];
+    full[0] = "setsid";
+    System.arraycopy(command, 0, full, 1, command.length);
+    try {
+      return builder(dir, env, full).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -211,7 +211,7 @@ final class SandboxInstance implements AutoCloseable {
   /** Prints each host's journal of our units: for a failed test. */
   void dumpJournals() {
     for (String host : hosts) {
-      for (String unit : List.of("vrc-firewall", "vrc-ray-head", "vrc-ray-worker", "vrc-vllm")) {
+      for (String unit : List.of("vrc-firewall", "vrc-ray-head", "vrc-ray-worker", "vrc-vllm", "vrc-proxy")) {
         Sandbox.Result r = on(host, "journalctl -u " + unit + " -n 60 --no-pager 2>&1 | grep -v '^-- No entries --' || true");
         if (!r.output().isBlank()) {
           System.out.println("\n[e2e] ---- " + name + "/" + host + ": journalctl -u " + unit + " ----\n" + r.output());

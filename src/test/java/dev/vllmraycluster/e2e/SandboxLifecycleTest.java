@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vllmraycluster.TestStacks;
@@ -84,7 +85,7 @@ class SandboxLifecycleTest {
     step("units active on every host");
     for (String host : sandbox.hosts()) {
       String ray = host.equals("head") ? "vrc-ray-head" : "vrc-ray-worker";
-      sandbox.onOk(host, "systemctl is-active vrc-firewall " + ray + (host.equals("head") ? " vrc-vllm" : ""));
+      sandbox.onOk(host, "systemctl is-active vrc-firewall " + ray + (host.equals("head") ? " vrc-vllm vrc-proxy" : ""));
       sandbox.onOk(host, "systemctl is-enabled " + ray);
     }
 
@@ -95,20 +96,28 @@ class SandboxLifecycleTest {
     System.out.println(status);
     assertTrue(status.matches("(?s).*/3\\.0 GPU.*"), "3 logical GPUs declared:\n" + status);
 
-    step("a chat completion on 9001 with the key");
-    String answer = onDeployMachine("curl -sS -m 30 -H 'Authorization: Bearer " + apiKey + "' -H 'Content-Type: application/json' "
+    step("a chat completion on 9001 (the proxy, HTTPS with the cluster's CA) with the key");
+    String answer = onDeployMachine("curl " + caOption() + " -sS -m 30 -H 'Authorization: Bearer " + apiKey + "' -H 'Content-Type: application/json' "
         + "-d '{\"model\": \"tiny-llama\", \"messages\": [{\"role\": \"user\", \"content\": \"hello cluster\"}]}' "
-        + "http://" + headIp + ":9001/v1/chat/completions");
+        + api() + "/v1/chat/completions");
     System.out.println(answer);
     assertContains(answer, "\"chat.completion\"", "an OpenAI chat completion");
     assertContains(answer, "hello cluster", "the answer went through the workers");
-    String unauthorized = onDeployMachine("curl -s -o /dev/null -w '%{http_code}' -m 10 http://" + headIp + ":9001/v1/models");
+    String unauthorized = onDeployMachine("curl " + caOption() + " -s -o /dev/null -w '%{http_code}' -m 10 " + api() + "/v1/models");
     assertEquals("401", unauthorized.strip(), "/v1 without the key");
 
     step("the placement spans the Ray cluster (TP 2 bundles of 1 GPU)");
-    String placement = onDeployMachine("curl -sS -m 10 -H 'Authorization: Bearer " + apiKey + "' http://" + headIp + ":9001/standin/placement");
+    String placement = onDeployMachine("curl " + caOption() + " -sS -m 10 -H 'Authorization: Bearer " + apiKey + "' " + api() + "/standin/placement");
     System.out.println(placement);
     assertContains(placement, sandbox.net() + ".", "ranks placed on sandbox nodes");
+
+    step("vLLM 0.33.0's entry point; uv installed Ray and vLLM through the host's wheel cache; Ray's temp dir 0700");
+    sandbox.onOk("head", "pgrep -af '/opt/vllm_env/bin/vllm serve /srv/vrc-models/tiny-llama '");
+    for (String host : sandbox.hosts()) {
+      assertContains(sandbox.onOk(host, "cat /var/lib/vllm-ray-cluster/bootstrap-install.json"), "\"installer\": \"uv\"", host);
+      sandbox.onOk(host, "stat -c '%a %U' /var/cache/vllm-ray-cluster | grep -qx '700 root' && test -x /var/cache/vllm-ray-cluster/uv-0.13.9/bin/uv");
+      sandbox.onOk(host, "stat -c '%a %U' /tmp/ray | grep -qx '700 vllm-ray'");
+    }
 
     step("our firewall table and the model on every node");
     for (String host : sandbox.hosts()) {
@@ -168,7 +177,13 @@ class SandboxLifecycleTest {
           r -> r.exitCode() == 0);
       sandbox.onOk("worker1", "timeout 5 bash -c '</dev/tcp/" + headIp + "/4444' && echo cluster-udp >/dev/udp/" + headIp + "/4445");
       Sandbox.Result tcpOutside = sandbox.on("outsider", "timeout 4 bash -c '</dev/tcp/" + headIp + "/4444'");
-      assertEquals(124, tcpOutside.exitCode(), "tcp 4444 from the outsider: " + tcpOutside.output());
+      if (tcpOutside.exitCode() != 124) {
+        // What the kernel and nft see, for the report: the table (a cgroup shown as a number means
+        // the slice was re-created after the table was loaded) and the probe's cgroup.
+        fail("tcp 4444 from the outsider connected (exit " + tcpOutside.exitCode() + "):\n"
+            + sandbox.on("head", "nft list table inet vllm_ray_cluster; cat /proc/$(systemctl show -p MainPID --value e2e-probe)/cgroup;"
+                + " systemctl show -p ActiveEnterTimestamp vrc.slice vrc-firewall.service; ls -d /sys/fs/cgroup/unified/vrc.slice/*").output());
+      }
       sandbox.onOk("outsider", "for i in 1 2 3; do echo outsider-udp >/dev/udp/" + headIp + "/4445; sleep 0.2; done");
       Sandbox.sleep(1000);
       String seen = sandbox.onOk("head", "cat /run/e2e-probe.log");
@@ -195,6 +210,17 @@ class SandboxLifecycleTest {
       sandbox.onOk(host, "! ls /tmp/terraform_* /tmp/vrc-stage-* 2>/dev/null");
       sandbox.onOk(host, "stat -c %a /root | grep -qx 700 && ls /root/.vrc-tf-*.sh >/dev/null");
     }
+    step("the API key reaches no Ray worker: vLLM's non-carry-over list, no /proc/*/environ on a worker, no rank's environment");
+    sandbox.onOk("head", "grep -q '\"VLLM_API_KEY\"' /etc/vllm-ray-cluster/vllm-config/ray_non_carry_over_env_vars.json");
+    String keyPattern = java.util.Base64.getEncoder().encodeToString(apiKey.getBytes());
+    for (String host : sandbox.hosts()) {
+      if (!host.equals("head")) {
+        assertEquals("0", sandbox.onOk(host, "grep -lasF -f <(echo " + keyPattern + " | base64 -d) /proc/[0-9]*/environ 2>/dev/null | wc -l").strip(),
+            host + ": processes with the API key in their environment");
+      }
+    }
+    String placement = onDeployMachine("curl -sS -m 10 " + caOption() + " -H 'Authorization: Bearer " + apiKey + "' " + api() + "/standin/placement");
+    assertTrue(placement.contains("\"secrets_in_environ\": []") && !placement.contains("\"VLLM_API_KEY\""), placement);
     sandbox.onOk("head", "stat -c '%a %U' /etc/vllm-ray-cluster/secrets/vllm.env | grep -qx '600 root'");
     sandbox.onOk("head", "stat -c '%a %U' /etc/vllm-ray-cluster/secrets/ray-token | grep -qx '400 vllm-ray'");
   }
@@ -223,8 +249,66 @@ class SandboxLifecycleTest {
     assertFalse(md.contains(apiKey) || md.contains(rayToken), "a secret is in the review");
   }
 
+  /**
+   * The synthesized output moved to another directory deploys from there against the same state:
+   * it plans no change; its local_checks runs the preflight staged in it on the hosts; and
+   * head_vllm, replaced on request, uploads the host modules staged in it (the installed scripts
+   * are the checkout's), while Ray keeps running. Nothing of the original output is left to use.
+   */
   @Test
   @Order(4)
+  void aMovedOutputDeploysFromWhatIsStagedInIt() throws IOException {
+    step("cdktf synth, then the output moved out of the project directory");
+    cdktf("synth").ok("cdktf synth");
+    Path moved = Sandbox.ROOT.resolve("target/e2e").resolve(sandbox.name + "-moved");
+    run(Duration.ofMinutes(1), Map.of(), false, "rm", "-rf", moved.toString()).ok("rm -rf " + moved);
+    Files.createDirectories(moved);
+    Files.move(sandbox.project.resolve("cdktf.out"), moved.resolve("cdktf.out"));
+    Path dir = moved.resolve("cdktf.out/stacks").resolve(stack);
+    String tofu = dev.vllmraycluster.review.TofuPlans.binary(Sandbox.ROOT);
+    run(dir, Duration.ofMinutes(3), deployEnv, false, tofu, "init", "-input=false", "-no-color").ok("tofu init (moved)");
+    Sandbox.Result plan = run(dir, Duration.ofMinutes(3), deployEnv, false, tofu, "plan", "-input=false", "-no-color",
+        "-lock=false", "-detailed-exitcode");
+    assertEquals(0, plan.exitCode(), "the moved output does not plan 'No changes':\n" + plan.output());
+
+    step("tofu apply in the moved output, local_checks replaced: the preflight staged in it runs on the hosts");
+    Path report = moved.resolve("preflight.json");
+    Map<String, String> env = new java.util.HashMap<>(deployEnv);
+    env.put("VRC_PREFLIGHT_REPORT", report.toString());
+    // On a running cluster preflight's ports check takes our own Ray for a stranger: it looks for
+    // the units under system.slice, and they run in vrc.slice since the firewall went by
+    // ownership (reported; not what this step is about).
+    env.put("VRC_PREFLIGHT_IGNORE", "ports");
+    run(dir, SandboxInstance.DEPLOY_TIMEOUT, env, true, tofu, "apply", "-input=false", "-no-color", "-auto-approve",
+        "-replace=terraform_data.local_checks").ok("tofu apply -replace=terraform_data.local_checks (moved)");
+    JsonNode preflight = TestStacks.JSON.readTree(report.toFile());
+    assertEquals("preflight", preflight.path("command").asText(), preflight.toString());
+    assertEquals(stack, preflight.path("stack").asText(), preflight.toString());
+    assertTrue(preflight.path("passed").asBoolean(), "the staged preflight failed:\n" + preflight);
+    assertEquals(3, preflight.path("nodes").size(), preflight.toString());
+
+    step("tofu apply in the moved output, head_vllm replaced: it uploads the host modules staged in it");
+    String headRayPid = mainPid("head", "vrc-ray-head");
+    String vllmPid = mainPid("head", "vrc-vllm");
+    run(dir, SandboxInstance.DEPLOY_TIMEOUT, deployEnv, true, tofu, "apply", "-input=false", "-no-color", "-auto-approve",
+        "-replace=terraform_data.head_vllm").ok("tofu apply -replace=terraform_data.head_vllm (moved)");
+    assertNotEquals(vllmPid, mainPid("head", "vrc-vllm"), "head_vllm was not applied again");
+    assertEquals(headRayPid, mainPid("head", "vrc-ray-head"), "the Ray head was restarted");
+    for (String file : List.of("vllm/apply.sh", "vllm/run.sh", "common/lib.sh")) {
+      String installed = sandbox.onOk("head", "sha256sum /opt/vllm-ray-cluster/modules/" + file).split(" ")[0];
+      assertEquals(dev.vllmraycluster.node.ProjectLayout.fileDigest(Sandbox.ROOT.resolve("modules").resolve(file)), installed,
+          file + " installed from the moved output is not the checkout's");
+    }
+    Sandbox.Result again = run(dir, Duration.ofMinutes(3), deployEnv, false, tofu, "plan", "-input=false", "-no-color",
+        "-lock=false", "-detailed-exitcode");
+    assertEquals(0, again.exitCode(), "after the apply the moved output plans changes:\n" + again.output());
+    String models = onDeployMachine("curl -s -o /dev/null -w '%{http_code}' -m 10 " + caOption() + " -H 'Authorization: Bearer "
+        + apiKey + "' " + api() + "/v1/models");
+    assertEquals("200", models.strip(), "vLLM does not answer after the apply from the moved output");
+  }
+
+  @Test
+  @Order(5)
   void changingAVllmFlagReplacesOnlyVllmAndRayKeepsRunning() throws IOException {
     String headRayPid = mainPid("head", "vrc-ray-head");
     String workerRayPid = mainPid("worker1", "vrc-ray-worker");
@@ -243,12 +327,12 @@ class SandboxLifecycleTest {
     assertEquals(workerRayPid, mainPid("worker1", "vrc-ray-worker"), "the Ray worker kept running");
     assertNotEquals(vllmPid, mainPid("head", "vrc-vllm"), "vLLM was restarted");
     assertContains(sandbox.onOk("head", "cat /etc/vllm-ray-cluster/vllm.args"), "0.85", "the new flag is in use");
-    String code = onDeployMachine("curl -s -o /dev/null -w '%{http_code}' -m 10 -H 'Authorization: Bearer " + apiKey + "' http://" + headIp + ":9001/v1/models");
+    String code = onDeployMachine("curl " + caOption() + " -s -o /dev/null -w '%{http_code}' -m 10 -H 'Authorization: Bearer " + apiKey + "' " + api() + "/v1/models");
     assertEquals("200", code.strip());
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void aChangedHostKeyStopsTheNextDeployBeforeAnyCommandRuns() throws IOException {
     step("the head gets new host keys (as if someone else answered at its address)");
     sandbox.onOk("head", "mkdir -p /root/keep && cp -a /etc/ssh/ssh_host_*_key* /root/keep/ "
@@ -274,25 +358,26 @@ class SandboxLifecycleTest {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void destroyLeavesTheHostsCleanButKeepsTheModel() {
     step("cdktf destroy sandbox");
     cdktf("destroy", stack, "--auto-approve").ok("cdktf destroy");
     for (String host : sandbox.hosts()) {
       step("clean: " + host);
-      Sandbox.Result procs = sandbox.on(host, "pgrep -af '[r]aylet|[g]cs_server|[r]ay::|[v]llm.entrypoints|[d]ashboard/agent' || true");
+      Sandbox.Result procs = sandbox.on(host, "pgrep -af '[r]aylet|[g]cs_server|[r]ay::|[v]llm serve|[v]llm.entrypoints|[d]ashboard/agent' || true");
       assertEquals("", procs.output().strip(), host + " still runs Ray or vLLM processes");
       sandbox.onOk(host, "test ! -e /tmp/ray");
       sandbox.onOk(host, "! ls /etc/systemd/system/vrc-* 2>/dev/null");
       sandbox.onOk(host, "! nft list table inet vllm_ray_cluster >/dev/null 2>&1");
       sandbox.onOk(host, "test ! -e /opt/vllm_env && test ! -e /opt/vllm-ray-cluster && test ! -e /etc/vllm-ray-cluster");
+      sandbox.onOk(host, "test ! -e /var/cache/vllm-ray-cluster && test ! -e /var/lib/vllm-ray-cluster");
       sandbox.onOk(host, "! id vllm-ray >/dev/null 2>&1");
       sandbox.onOk(host, "test -f /srv/vrc-models/tiny-llama/config.json");
     }
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void changingTheClientNetworksNeverOpensAWindow() throws IOException {
     String yaml = Files.readString(stackFile);
     String extra = sandbox.net() + ".250/32";
@@ -408,8 +493,10 @@ class SandboxLifecycleTest {
   private Map<String, String> plannedChanges() {
     cdktf("synth").ok("cdktf synth");
     Path dir = stackDir();
+    // init first: an output synthesized anew (after the moved-output test) has no .terraform yet.
     run(Duration.ofMinutes(3), deployEnv, false, "bash", "-c",
-        "cd " + dir + " && tofu plan -input=false -lock=false -no-color -out=e2e.plan").ok("tofu plan");
+        "cd " + dir + " && tofu init -input=false -no-color >/dev/null && tofu plan -input=false -lock=false -no-color -out=e2e.plan")
+        .ok("tofu plan");
     String json = run(Duration.ofMinutes(1), deployEnv, false, "bash", "-c",
         "cd " + dir + " && tofu show -json e2e.plan").ok("tofu show").output();
     Map<String, String> changes = new TreeMap<>();
@@ -425,6 +512,16 @@ class SandboxLifecycleTest {
     }
     System.out.println("[e2e] planned changes: " + changes);
     return changes;
+  }
+
+  /** The API as clients reach it: the proxy's HTTPS on 9001. */
+  private String api() {
+    return "https://" + headIp + ":9001";
+  }
+
+  /** curl's option to check the proxy's certificate with the CA the deploy wrote (output api_ca_certificate). */
+  private String caOption() {
+    return "--cacert " + sandbox.project.resolve(".vrc").resolve(stack).resolve("api-ca.crt");
   }
 
   private static String onDeployMachine(String shell) {

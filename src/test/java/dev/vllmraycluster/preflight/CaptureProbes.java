@@ -11,10 +11,10 @@ import java.util.Map;
 
 /**
  * Not a test: how the fixtures under {@code fixtures/sandbox-bookworm/} were captured. Runs the
- * preflight (or verify) probes on a live stack's hosts and writes each result as
+ * preflight (or verify, or status) probes on a live stack's hosts and writes each result as
  * {@code <dir>/<node>/<probe>.out|.err|.rc}. Usage (from the project root, after mvn package):
  * {@code java -cp target/test-classes:target/vllm-ray-cluster.jar:target/lib/*
- * dev.vllmraycluster.preflight.CaptureProbes preflight|verify stacks/x.yaml DIR}.
+ * dev.vllmraycluster.preflight.CaptureProbes preflight|verify|status stacks/x.yaml DIR}.
  */
 public final class CaptureProbes {
   private CaptureProbes() {}
@@ -25,7 +25,11 @@ public final class CaptureProbes {
     Path dir = Path.of(args[2]);
     String key = spec.vllm().apiKey() == null ? null : System.getenv(spec.vllm().apiKey().environmentVariable());
     Map<String, NodeFacts> facts = new Gatherer(ShellFactory.ssh(Duration.ofSeconds(10))).gather(spec,
-        n -> which.equals("verify") ? VerifyProbes.forNode(spec, n, key) : PreflightProbes.forNode(spec, n));
+        n -> switch (which) {
+          case "verify" -> VerifyProbes.forNode(spec, n, key);
+          case "status" -> dev.vllmraycluster.status.StatusProbes.forNode(spec, n);
+          default -> PreflightProbes.forNode(spec, n);
+        });
     for (NodeFacts f : facts.values()) {
       Path nodeDir = Files.createDirectories(dir.resolve(f.node().name()));
       if (!f.reachable()) {

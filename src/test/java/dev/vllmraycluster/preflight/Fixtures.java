@@ -71,7 +71,7 @@ public final class Fixtures {
           - {name: worker1, address: 10.215.0.12, gpus: 1}
           - {name: worker2, address: 10.215.0.13, gpus: 1}
         network: {cluster_cidr: 10.215.0.0/24, api_allowed_networks: [10.215.0.1/32]}
-        software: {os_family: apt, python: python3.11, ray_version: 2.60.0, vllm_version: 0.9.2+standin,
+        software: {os_family: apt, python: python3.11, ray_version: 2.60.0, vllm_version: 0.33.0+standin,
                    pip_find_links: "http://10.215.0.1:8715/", pip_trusted_host: 10.215.0.1}
         model: {local_directory: %s, served_model_name: tiny-llama}
         storage: {mode: local_copy, mount_path: /srv/vrc-models}

@@ -63,7 +63,7 @@ class PreflightChecksTest {
     ClusterSpec spec = spec(Fixtures.sandboxStack(true));
     Report report = Preflight.evaluate(spec, Fixtures.facts(spec, "sandbox-bookworm/preflight-fresh"));
     assertFalse(report.failed(), ReportRenderer.table(report));
-    assertEquals("free: 6379 10001 8265 9001 52365 52366 6380 6381 6382 6383", row(report, "head", "ports").message());
+    assertEquals("free: 6379 10001 8265 9001 8000 52365 52366 6380 6381 6382 6383", row(report, "head", "ports").message());
     assertTrue(row(report, "worker2", "versions").message().startsWith("no venv at /opt/vllm_env yet"));
     assertTrue(row(report, "worker1", "model").message().startsWith("not here yet: the deploy uploads "), row(report, "worker1", "model").message());
     assertEquals("reaches head 10.215.0.11, worker1 10.215.0.12", row(report, "worker2", "reach").message());
@@ -135,6 +135,10 @@ class PreflightChecksTest {
     Row across = row(report, Row.ALL, "versions");
     assertStatus(Status.FAIL, across);
     assertTrue(across.message().contains("3.11 on head, worker1; 3.10 on worker2"), across.message());
+    // vLLM 0.33.0's wheels need Python 3.11 to 3.14 (its Requires-Python, kept with its flag list).
+    Row old = row(report, "worker2", "python");
+    assertStatus(Status.FAIL, old);
+    assertTrue(old.message().contains("vLLM 0.33.0+standin installs on Python <3.15,>=3.11 only"), old.message());
   }
 
   @Test
@@ -219,6 +223,27 @@ class PreflightChecksTest {
     Row row = row(Preflight.evaluate(spec, facts), "head", "ports");
     assertStatus(Status.FAIL, row);
     assertEquals("in use: 6379 (ray.gcs_port) by gcs_server (pid 724, redis-server.service)", row.message());
+  }
+
+  @Test
+  void withMonitoringTheExporterAndPrometheusPortsMustBeFree() {
+    // The OS package's own node exporter (its unit, on every address) holds 9100 on the head.
+    String listener = "LISTEN 0      4096                      *:9100        *:* users:((\"prometheus-node\",pid=901,fd=3))\n";
+    for (String monitoring : List.of("", "monitoring: {enabled: true}\n")) {
+      ClusterSpec spec = spec(Fixtures.sandboxStack(true) + monitoring);
+      Map<String, NodeFacts> facts = Fixtures.facts(spec, DEPLOYED);
+      String ports = facts.get("head").result(PreflightProbes.PORTS).stdout();
+      ports = listener + ports.replace("### units\n", "### units\n901 prometheus-node-exporter.service\n");
+      facts.get("head").put(PreflightProbes.PORTS, CommandResult.ok(ports));
+      Row row = row(Preflight.evaluate(spec, facts), "head", "ports");
+      if (monitoring.isEmpty()) {
+        assertStatus(Status.OK, row);
+      } else {
+        assertStatus(Status.FAIL, row);
+        assertEquals("in use: 9100 (monitoring.node_exporter_port) by prometheus-node (pid 901, prometheus-node-exporter.service)",
+            row.message());
+      }
+    }
   }
 
   @Test

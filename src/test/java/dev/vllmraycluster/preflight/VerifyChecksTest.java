@@ -34,11 +34,59 @@ class VerifyChecksTest {
     assertFalse(report.failed(), ReportRenderer.table(report));
     assertEquals("3/3 nodes alive, 2.0/3.0 GPU in use", row(report, "head", "ray").message());
     assertEquals("active: vrc-firewall, vrc-ray-head, vrc-vllm", row(report, "head", "units").message());
-    assertEquals("http://10.215.0.11:9001/v1/models: 200, serves tiny-llama", row(report, "head", "models").message());
+    assertEquals("https://10.215.0.11:9001/v1/models: 200, serves tiny-llama", row(report, "head", "models").message());
     assertTrue(row(report, "head", "chat").message().startsWith("200, 34 tokens: \"[vllm stand-in"), row(report, "head", "chat").message());
     assertStatus(Status.WARN, row(report, "worker1", "gpu-procs"));
     assertStatus(Status.OK, row(report, "here", "api-from-here"));
     assertEquals("here", report.rows().get(report.rows().size() - 1).node(), "rows about this machine come last");
+  }
+
+  @Test
+  void reportsTheWatchdogsStateAndItsRestarts() {
+    ClusterSpec spec = spec(true);
+    Map<String, NodeFacts> facts = Fixtures.facts(spec, "sandbox-bookworm/verify-deployed");
+    Row ok = row(Verify.evaluate(spec, facts, local(true)), "head", "watchdog");
+    assertStatus(Status.OK, ok);
+    assertEquals("ok: completion: HTTP 200 in 15 ms; Ray: 3 node(s) alive of 3, 3 of 3 GPU(s); 0 restarts of vLLM"
+        + " (probe 5 s ago, every 5 s)", ok.message());
+
+    // The status a real probe wrote right after it restarted a SIGSTOPped vLLM (sandbox head, 2026-12-05).
+    facts.get("head").put(VerifyProbes.WATCHDOG, CommandResult.ok("""
+        active
+        NOW=1796429400
+        STATE=restarted
+        DETAIL=completion: no answer after 10036 ms: curl: (28) Operation timed out after 10001 milliseconds with 0 bytes received; Ray: 3 node(s) alive of 3, 3 of 3 GPU(s)
+        FAILURES=0
+        RESTARTS=1
+        LAST_PROBE=1796429380
+        LAST_OK=1796429352
+        LAST_RESTART=1796429380
+        LAST_RESTART_REASON=2 failed probes in a row (completion: no answer after 10036 ms: curl: (28) Operation timed out after 10001 milliseconds with 0 bytes received; Ray: 3 node(s) alive of 3, 3 of 3 GPU(s))
+        INTERVAL_SECONDS=5
+        FAILURES_BEFORE_RESTART=2
+        """));
+    Row restarted = row(Verify.evaluate(spec, facts, local(true)), "head", "watchdog");
+    assertStatus(Status.OK, restarted);
+    assertTrue(restarted.message().contains("; 1 restart of vLLM, the last 20 s ago: 2 failed probes in a row (completion: no answer"),
+        restarted.message());
+
+    facts.get("head").put(VerifyProbes.WATCHDOG, CommandResult.ok("inactive\nNOW=1796429400\n"));
+    Row stopped = row(Verify.evaluate(spec, facts, local(true)), "head", "watchdog");
+    assertStatus(Status.FAIL, stopped);
+    assertEquals("vrc-watchdog.timer is inactive: nothing restarts a vLLM that stops answering", stopped.message());
+
+    facts.get("head").put(VerifyProbes.WATCHDOG, CommandResult.ok("active\nNOW=1796429400\nSTATE=ok\nLAST_PROBE=1796429000\nRESTARTS=0\n"));
+    Row stale = row(Verify.evaluate(spec, facts, local(true)), "head", "watchdog");
+    assertStatus(Status.FAIL, stale);
+    assertTrue(stale.message().startsWith("last probe 400 s ago: the watchdog is not probing"), stale.message());
+
+    facts.get("head").put(VerifyProbes.WATCHDOG, CommandResult.ok("active\nNOW=1796429400\nSTATE=waiting-for-ray\n"
+        + "DETAIL=not restarting vrc-vllm.service: its 2 rank(s) need GPUs Ray does not have\nLAST_PROBE=1796429399\nRESTARTS=0\n"));
+    assertStatus(Status.FAIL, row(Verify.evaluate(spec, facts, local(true)), "head", "watchdog"));
+
+    ClusterSpec off = TestStacks.load(dir, "sandbox", Fixtures.sandboxStack(true) + "watchdog: {enabled: false}\n").spec();
+    assertTrue(Verify.evaluate(off, facts, local(true)).rows().stream().noneMatch(r -> r.check().equals("watchdog")),
+        "no watchdog row when the stack turns it off");
   }
 
   @Test
@@ -60,7 +108,7 @@ class VerifyChecksTest {
     facts.get("head").put(VerifyProbes.MODELS, CommandResult.ok("{\"error\": \"Unauthorized\"}\n401"));
     Row models = row(Verify.evaluate(spec, facts, local(false)), "head", "models");
     assertStatus(Status.FAIL, models);
-    assertEquals("http://10.215.0.11:9001/v1/models: HTTP 401 (TF_VAR_vllm_api_key is not set here)", models.message());
+    assertEquals("https://10.215.0.11:9001/v1/models: HTTP 401 (TF_VAR_vllm_api_key is not set here)", models.message());
     assertTrue(models.fix().startsWith("export TF_VAR_vllm_api_key"), models.fix());
   }
 
@@ -91,5 +139,41 @@ class VerifyChecksTest {
         assertTrue(p.command().contains("-H @-"), p.command());
       }
     }
+  }
+
+  @Test
+  void theProxyCheckPassesWhenItGuardsWhatVllmLeavesOpen() {
+    ClusterSpec spec = spec(true);
+    Map<String, NodeFacts> facts = Fixtures.facts(spec, "sandbox-bookworm/verify-deployed");
+    facts.get("head").put(VerifyProbes.PROXY, CommandResult.ok("invocations 401\nmetrics 401\nplain 000 52\n"));
+    Row proxy = row(Verify.evaluate(spec, facts, local(true)), "head", "proxy");
+    assertStatus(Status.OK, proxy);
+    assertEquals("/invocations without the key: 401, /metrics without the key: 401, plain HTTP refused (curl exit 52)", proxy.message());
+  }
+
+  @Test
+  void theProxyCheckFailsWhenAPathOrPlainHttpGetsThrough() {
+    ClusterSpec spec = spec(true);
+    Map<String, NodeFacts> facts = Fixtures.facts(spec, "sandbox-bookworm/verify-deployed");
+    facts.get("head").put(VerifyProbes.PROXY, CommandResult.ok("invocations 200\nmetrics 401\nplain 400 0\n"));
+    Row proxy = row(Verify.evaluate(spec, facts, local(true)), "head", "proxy");
+    assertStatus(Status.FAIL, proxy);
+    assertEquals("/invocations without the key: HTTP 200, expected 401; plain HTTP to port 9001 got HTTP 400, expected no answer",
+        proxy.message());
+    assertTrue(proxy.fix().startsWith("journalctl -u vrc-proxy -n 50 on head"), proxy.fix());
+  }
+
+  @Test
+  void theProbesGoThroughTheProxyWithTheClustersCa() {
+    ClusterSpec spec = spec(true);
+    Map<String, String> commands = new java.util.LinkedHashMap<>();
+    for (Probe p : VerifyProbes.forNode(spec, spec.head(), "k")) {
+      commands.put(p.name(), p.command());
+    }
+    assertTrue(commands.get(VerifyProbes.HEALTH).startsWith("curl --cacert /etc/vllm-ray-cluster/tls/ca.crt -sS"), commands.toString());
+    assertTrue(commands.get(VerifyProbes.HEALTH).endsWith("https://10.215.0.11:9001/health"), commands.toString());
+    assertTrue(commands.get(VerifyProbes.PROXY).contains("http://10.215.0.11:9001/health"), "plain HTTP is tried");
+    assertEquals("cat /etc/vllm-ray-cluster/tls/ca.crt", commands.get(VerifyProbes.CA));
+    assertFalse(String.join(" ", commands.values()).contains(" k "), "the key is never in a command");
   }
 }

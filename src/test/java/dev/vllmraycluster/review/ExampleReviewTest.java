@@ -59,7 +59,8 @@ class ExampleReviewTest {
     ClusterSpec before = TestStacks.loadReference().spec();
     ClusterSpec after = TestStacks.load(dir, "reference", changed).spec();
     PlanReview review = new RealPlans(dir).review(before, after);
-    String example = HEADER + new PlanReview(review.plan(), "reference", TestStacks.load(dir, "reference", changed).warnings()).markdown();
+    String example = HEADER + new PlanReview(review.plan(), "reference", TestStacks.load(dir, "reference", changed).warnings())
+        .layoutBudget(dev.vllmraycluster.parallel.PlanText.budget(after)).markdown();
     if (Boolean.getBoolean("vrc.writeExample")) {
       Files.writeString(EXAMPLE, example);
     }

@@ -1,9 +1,11 @@
 package dev.vllmraycluster.review;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.vllmraycluster.TestStacks;
 import dev.vllmraycluster.cli.Main;
 import dev.vllmraycluster.review.Plan.Action;
@@ -18,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -40,14 +43,14 @@ class PlanReviewTofuTest {
     ClusterSpec reference = TestStacks.loadReference().spec();
     PlanReview review = new PlanReview(PlanParser.parse(plans.planJson(plans.synth(reference), Map.of())), "reference", List.of());
     String md = review.markdown();
-    assertEquals("14 to add, 0 to change, 0 to replace, 0 to destroy", review.summary().toString());
+    assertEquals("25 to add, 0 to change, 0 to replace, 0 to destroy", review.summary().toString());
     assertTrue(md.startsWith(PlanReview.MARKER), md);
-    assertTrue(md.contains("**Plan: 14 to add, 0 to change, 0 to replace, 0 to destroy.**"), md);
+    assertTrue(md.contains("**Plan: 25 to add, 0 to change, 0 to replace, 0 to destroy.**"), md);
     assertTrue(md.contains("Planned against an empty state"), md);
     for (String node : List.of("head", "worker1", "worker2")) {
       assertTrue(md.contains("#### `" + node + "`"), node + " has its table\n" + md);
     }
-    assertTrue(md.contains("| 9001 | vLLM API | `head` | `192.168.2.0/24` |"), md);
+    assertTrue(md.contains("| 9001 | API (proxy) | `head` | `192.168.2.0/24` |"), md);
     assertTrue(md.contains("| 8265 | Ray dashboard, Jobs API | `head` | bound to `127.0.0.1`: SSH tunnel only |"), md);
     assertTrue(md.contains("| tensor parallel × pipeline parallel | — | 2 × 1 |"), md);
     assertTrue(md.contains("| GPUs vLLM uses / GPUs declared to Ray | — | 2 / 3 |"), md);
@@ -93,7 +96,7 @@ class PlanReviewTofuTest {
     ClusterSpec after = load("grow", TestStacks.cluster(3, 1, ""));
     PlanReview review = new RealPlans(dir).review(before, after);
     Map<String, Action> changed = changed(review.plan());
-    for (String part : List.of("firewall", "bootstrap", "model", "ray")) {
+    for (String part : List.of("firewall", "wheel_cache", "bootstrap", "model", "ray")) {
       assertEquals(Action.CREATE, changed.get("worker3_" + part), part);
     }
     assertEquals(Action.REPLACE, changed.get("head_vllm"));
@@ -124,7 +127,7 @@ class PlanReviewTofuTest {
     String md = review.markdown();
     assertTrue(md.contains("- **high**: vLLM API open to `0.0.0.0/0`."), md);
     assertTrue(line(md, "head_firewall").contains("`API_ALLOWED_NETWORKS` `10.0.1.0/24` → `0.0.0.0/0`"), md);
-    assertTrue(md.contains("| 9001 | vLLM API | `head` | `0.0.0.0/0` | was: `10.0.1.0/24` |"), md);
+    assertTrue(md.contains("| 9001 | API (proxy) | `head` | `0.0.0.0/0` | was: `10.0.1.0/24` |"), md);
   }
 
   @Test
@@ -133,7 +136,7 @@ class PlanReviewTofuTest {
     ClusterSpec after = load("shrink", TestStacks.cluster(1, 1, ""));
     PlanReview review = new RealPlans(dir).review(before, after);
     Map<String, Action> changed = changed(review.plan());
-    for (String part : List.of("firewall", "bootstrap", "model", "ray")) {
+    for (String part : List.of("firewall", "wheel_cache", "bootstrap", "model", "ray")) {
       assertEquals(Action.DELETE, changed.get("worker2_" + part), part);
     }
     assertTrue(review.plan().steps().stream().filter(s -> s.name().startsWith("worker2_")).allMatch(Step::removedFromConfiguration));
@@ -141,12 +144,57 @@ class PlanReviewTofuTest {
     String md = review.markdown();
     assertTrue(md.contains("- **high**: Node `worker2` removed from the stack: its services will NOT be cleaned up."), md);
     assertTrue(md.contains("OpenTofu does not run the destroy-time provisioners of resources removed from the configuration"), md);
-    assertTrue(md.contains("Run `cdktf destroy` first, or keep the node and remove it in two steps"), md);
-    assertTrue(md.contains("-target=terraform_data.worker2_ray"), md);
+    assertTrue(md.contains("Move the node's entry from `nodes:` to `removed_nodes:` instead"), md);
     assertTrue(md.contains("#### `worker2` (worker, 10.0.0.12) — **leaves the cluster**"), md);
     assertTrue(line(md, "worker2_ray").contains("removed from the stack: remove.sh will **not** run"), md);
     assertTrue(line(md, "head_vllm").contains("`worker2_ray` left the stack"), md);
   }
+
+  @Test
+  void aNodeMovedToRemovedNodesIsDestroyedWithItsRemoveScriptsAndTheReviewSaysSo() throws IOException {
+    ClusterSpec before = load("shrink", TestStacks.cluster(2, 1, ""));
+    ClusterSpec after = load("shrink", TestStacks.cluster(1, 1, "removed_nodes:\n  - {name: worker2, address: 10.0.0.12, gpus: 1,"
+        + " ssh_host_key: \"" + HOST_KEY + "\"}\n"));
+    RealPlans plans = new RealPlans(dir);
+    plans.applyWithoutProvisioners(plans.synth(before));
+    Path stackDir = plans.synth(after);
+    JsonNode removed = TestStacks.JSON.readTree(stackDir.resolve("cdk.tf.json").toFile()).get("removed");
+    // sweep, wheel cache, bootstrap, firewall, model, Ray, and (not in this state: those blocks do
+    // nothing) metrics, Prometheus
+    assertEquals(8, removed.size(), removed.toString());
+    PlanReview review = new PlanReview(PlanParser.parse(plans.planJson(stackDir, Map.of())), "shrink", List.of())
+        .leavingNodes(Set.of("worker2"), Set.of());
+    Map<String, Action> changed = changed(review.plan());
+    for (String part : List.of("firewall", "bootstrap", "model", "ray")) {
+      assertEquals(Action.DELETE, changed.get("worker2_" + part), part);
+    }
+    assertEquals(Action.REPLACE, changed.get("head_vllm"), "vLLM restarts on the nodes that stay");
+    assertEquals(Action.REPLACE, changed.get("head_firewall"), "the head's firewall drops worker2");
+    String md = review.markdown();
+    System.out.println(md);
+    assertTrue(md.contains("- **warn**: Node `worker2` leaves the cluster (`removed_nodes`)."), md);
+    assertFalse(md.contains("will NOT be cleaned up"), md);
+    assertTrue(line(md, "worker2_ray").contains("node leaves the cluster (`removed_nodes`): remove.sh runs on the host, as destroy would"), md);
+    assertTrue(line(md, "head_firewall").contains("`CLUSTER_ADDRESSES`"), md);
+  }
+
+  @Test
+  void aForgottenNodeLeavesTheStateWithoutAConnection() {
+    ClusterSpec before = load("gone", TestStacks.cluster(2, 1, ""));
+    ClusterSpec after = load("gone", TestStacks.cluster(1, 1, "forgotten_nodes: [worker2]\n"));
+    PlanReview review = new RealPlans(dir).review(before, after).leavingNodes(Set.of(), Set.of("worker2"));
+    Map<String, Action> changed = changed(review.plan());
+    for (String part : List.of("firewall", "bootstrap", "model", "ray")) {
+      assertEquals(Action.FORGET, changed.get("worker2_" + part), part);
+    }
+    String md = review.markdown();
+    assertTrue(md.contains("- **warn**: Node `worker2` is forgotten (`forgotten_nodes`)."), md);
+    assertTrue(line(md, "worker2_bootstrap").contains("forgotten (`forgotten_nodes`): dropped from the state, the host is not contacted"), md);
+  }
+
+  /** A host key in the form the stack pins (any valid ECDSA key). */
+  static final String HOST_KEY = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBHRiNmPRjHvqCeth3yEQFg"
+      + "+tefYDT1CsZjVLj7VP4q/YzIlOZjFEXNdqm9gbe6zsgAiiyZynrXZ0D15jznbuWlc=";
 
   @Test
   void aSecondPlanOfTheSameStackHasNoChanges() {
@@ -249,7 +297,9 @@ class PlanReviewTofuTest {
     assertEquals(0, fromJson.code(), fromJson.err());
     String md = Files.readString(out);
     assertTrue(md.contains("## Plan review: `reference`"), md);
-    assertTrue(fromJson.err().contains("plan-review reference: 14 to add"), fromJson.err());
+    assertTrue(md.contains("Layout and memory budget after this plan") && md.contains("- layout TP 2 × PP 1 × DP 1: 2 of 3 GPUs, TP across nodes\n")
+        && md.contains("- weights ≈ 6.44 GiB per GPU (12.87 GiB in all"), "the planner's lines from the reference's config.json: " + md);
+    assertTrue(fromJson.err().contains("plan-review reference: 25 to add"), fromJson.err());
 
     Result fromPlanFile = cli("plan-review", stackDir.resolve("plan.bin").toString());
     assertEquals(0, fromPlanFile.code(), fromPlanFile.err());

@@ -39,10 +39,19 @@ final class RealPlans {
     this.state = dir.resolve("state/terraform.tfstate");
   }
 
-  /** Synthesizes a stack through a real CDKTF App and initializes it against this state. */
+  /**
+   * Synthesizes a stack through a real CDKTF App, with no secret set (as in CI), and initializes
+   * it against this state.
+   */
   Path synth(ClusterSpec spec) {
+    return synth(spec, Map.of());
+  }
+
+  /** The same, with {@code secrets} as the environment synth reads the secrets from. */
+  Path synth(ClusterSpec spec, Map<String, String> secrets) {
     App app = new App(AppConfig.builder().outdir(dir.resolve("synth" + (++synths)).toString()).build());
-    new ClusterStack(app, spec.name(), ClusterStackProps.builder().cluster(spec).layout(TestStacks.layout()).build());
+    new ClusterStack(app, spec.name(),
+        ClusterStackProps.builder().cluster(spec).layout(TestStacks.layout()).secretValues(secrets::get).build());
     app.synth();
     Path stackDir = Path.of(app.getOutdir()).resolve("stacks").resolve(spec.name());
     init(stackDir);

@@ -76,8 +76,38 @@ class BothFrontEndsTest {
     cases.add(of("Ray token is the API key", y -> y + "ray: {auth_token_env: TF_VAR_vllm_api_key}\n",
         s -> s.toBuilder().ray(s.ray().toBuilder().authTokenEnv("TF_VAR_vllm_api_key").build()).build(),
         "ray.auth_token_env", "TF_VAR_vllm_api_key"));
+    cases.add(of("TLS without the proxy", y -> y + "  proxy: false\n",
+        s -> vllm(s, v -> v.proxy(false)), "vllm.tls", "true"));
+    cases.add(of("a certificate without its key", y -> y + "  tls_cert_path: /etc/hosts\n",
+        s -> vllm(s, v -> v.tlsCertPath("/etc/hosts")), "vllm.tls_key_path", "missing"));
+    cases.add(of("a key without its certificate", y -> y + "  tls_key_path: /etc/hosts\n",
+        s -> vllm(s, v -> v.tlsKeyPath("/etc/hosts")), "vllm.tls_cert_path", "missing"));
+    cases.add(of("a certificate that is not there", y -> y + "  tls_cert_path: /nonexistent/server.crt\n  tls_key_path: /nonexistent/server.key\n",
+        s -> vllm(s, v -> v.tlsCertPath("/nonexistent/server.crt").tlsKeyPath("/nonexistent/server.key")),
+        "vllm.tls_cert_path", "/nonexistent/server.crt"));
+    cases.add(of("a certificate with TLS off", y -> y + "  tls: false\n  tls_cert_path: /etc/hosts\n  tls_key_path: /etc/hosts\n",
+        s -> vllm(s, v -> v.tls(false).tlsCertPath("/etc/hosts").tlsKeyPath("/etc/hosts")), "vllm.tls_cert_path", "only applies"));
+    cases.add(of("a server name with shell", y -> y + "  tls_server_names: ['a;b']\n",
+        s -> vllm(s, v -> v.tlsServerNames(List.of("a;b"))), "vllm.tls_server_names[0]", "a;b"));
+    cases.add(of("server names for a certificate of one's own", y -> y + "  tls_cert_path: /etc/hosts\n  tls_key_path: /etc/hosts\n  tls_server_names: [llm.example.org]\n",
+        s -> vllm(s, v -> v.tlsCertPath("/etc/hosts").tlsKeyPath("/etc/hosts").tlsServerNames(List.of("llm.example.org"))),
+        "vllm.tls_server_names[0]", "only applies"));
+    cases.add(of("the backend on the API port", y -> y + "  backend_port: 9001\n",
+        s -> vllm(s, v -> v.backendPort(9001)), "vllm.backend_port", "9001"));
+    cases.add(of("the backend on Ray's GCS port", y -> y + "  backend_port: 6379\n",
+        s -> vllm(s, v -> v.backendPort(6379)), "vllm.backend_port", "6379"));
     cases.add(of("too much parallelism", y -> y + "  tensor_parallel_size: 4\n",
         s -> vllm(s, v -> v.tensorParallelSize(4).pipelineParallelSize(1)), "vllm.tensor_parallel_size", "4"));
+    cases.add(of("more replicas than GPUs", y -> y + "  data_parallel_size: 3\n  tensor_parallel_size: 1\n",
+        s -> vllm(s, v -> v.dataParallelSize(3).tensorParallelSize(1).pipelineParallelSize(1)), "vllm.data_parallel_size", "data_parallel_size 3"));
+    cases.add(of("replicas of two pipeline stages beyond the GPUs", y -> y + "  data_parallel_size: 2\n  tensor_parallel_size: 1\n  pipeline_parallel_size: 2\n",
+        s -> vllm(s, v -> v.dataParallelSize(2).tensorParallelSize(1).pipelineParallelSize(2)), "vllm.data_parallel_size", "needs 4 GPUs"));
+    cases.add(of("DP through extra_args", y -> y + "  extra_args: [--data-parallel-size, '2']\n",
+        s -> vllm(s, v -> v.extraArgs(List.of("--data-parallel-size", "2"))), "vllm.extra_args[0]", "--data-parallel-size"));
+    cases.add(of("DP backend through extra_args", y -> y + "  extra_args: [--data_parallel_backend=mp]\n",
+        s -> vllm(s, v -> v.extraArgs(List.of("--data_parallel_backend=mp"))), "vllm.extra_args[0]", "--data_parallel_backend="));
+    cases.add(of("DP short flag", y -> y + "  extra_args: [-dpl, '1']\n",
+        s -> vllm(s, v -> v.extraArgs(List.of("-dpl", "1"))), "vllm.extra_args[0]", "-dpl"));
     cases.add(of("bad dtype", y -> y + "  dtype: fp7\n", s -> vllm(s, v -> v.dtype("fp7")), "vllm.dtype", "fp7"));
     cases.add(of("port clash", y -> y + "ray: {dashboard_port: 9001}\n",
         s -> s.toBuilder().ray(s.ray().toBuilder().dashboardPort(9001).build()).build(), "vllm.port", "9001"));
@@ -136,7 +166,33 @@ class BothFrontEndsTest {
     cases.add(of("a Ray token with an old Ray", y -> y + "software: {ray_version: 2.47.1}\nray: {require_auth_token: true}\n",
         s -> software(s, b -> b.rayVersion("2.47.1")).toBuilder().ray(s.ray().toBuilder().requireAuthToken(true).build()).build(),
         "ray.require_auth_token", "2.47.1"));
+    // monitoring:
+    cases.add(of("Prometheus on an unknown node", y -> y + "monitoring: {enabled: true, prometheus_node: gpu9}\n",
+        s -> monitoring(s, b -> b.enabled(true).prometheusNode("gpu9")), "monitoring.prometheus_node", "gpu9"));
+    cases.add(of("node exporter on the API port", y -> y + "monitoring: {enabled: true, node_exporter_port: 9001}\n",
+        s -> monitoring(s, b -> b.enabled(true).nodeExporterPort(9001)), "monitoring.node_exporter_port", "9001"));
+    cases.add(of("Prometheus in the worker range", y -> y + "monitoring: {enabled: true, prometheus_port: 12000}\n",
+        s -> monitoring(s, b -> b.enabled(true).prometheusPort(12000)), "monitoring.prometheus_port", "12000"));
+    cases.add(of("SSH on the node exporter's port", y -> y + "ssh: {port: 9100}\nmonitoring: {enabled: true}\n",
+        s -> monitoring(node(node(s.toBuilder().ssh(ClusterSpec.SshDefaults.builder().port(9100).build()).build(), 0, n -> n.sshPort(null)),
+            1, n -> n.sshPort(null)), b -> b.enabled(true)), "ssh.port", "9100"));
+    cases.add(of("scrape interval too short", y -> y + "monitoring: {enabled: true, scrape_interval_seconds: 1}\n",
+        s -> monitoring(s, b -> b.enabled(true).scrapeIntervalSeconds(1)), "monitoring.scrape_interval_seconds", "1"));
+    cases.add(of("bad admin network", y -> y + "monitoring: {enabled: true, allowed_networks: [10.0.9.0/99]}\n",
+        s -> monitoring(s, b -> b.enabled(true).allowedNetworks(List.of("10.0.9.0/99"))), "monitoring.allowed_networks[0]", "10.0.9.0/99"));
+    cases.add(of("Grafana without a token", y -> y + "monitoring: {enabled: true, grafana_url: 'https://grafana.lan'}\n",
+        s -> monitoring(s, b -> b.enabled(true).grafanaUrl("https://grafana.lan")), "monitoring.grafana_token_env", "grafana_url"));
+    cases.add(of("credentials in the Grafana URL", y -> y + "monitoring: {enabled: true, grafana_url: 'https://admin:pass@grafana.lan', grafana_token_env: TF_VAR_grafana_token}\n",
+        s -> monitoring(s, b -> b.enabled(true).grafanaUrl("https://admin:pass@grafana.lan").grafanaTokenEnv("TF_VAR_grafana_token")),
+        "monitoring.grafana_url", "grafana.lan"));
+    cases.add(of("Grafana token is the API key", y -> y + "monitoring: {enabled: true, grafana_url: 'https://grafana.lan', grafana_token_env: TF_VAR_vllm_api_key}\n",
+        s -> monitoring(s, b -> b.enabled(true).grafanaUrl("https://grafana.lan").grafanaTokenEnv("TF_VAR_vllm_api_key")),
+        "monitoring.grafana_token_env", "TF_VAR_vllm_api_key"));
     return cases.stream();
+  }
+
+  private static ClusterSpec monitoring(ClusterSpec s, UnaryOperator<ClusterSpec.MonitoringSpec.Builder> change) {
+    return s.toBuilder().monitoring(change.apply(s.monitoring().toBuilder()).build()).build();
   }
 
   @ParameterizedTest(name = "{0}")

@@ -34,7 +34,7 @@ class StackLoaderTest {
     assertEquals(3, spec.totalGpus());
     assertEquals(OsFamily.DNF, spec.software().osFamily());
     assertEquals("/opt/vllm_env", spec.software().venvPath());
-    assertEquals("0.9.2", spec.software().vllmVersion());
+    assertEquals("0.33.0", spec.software().vllmVersion());
     HuggingFace hf = (HuggingFace) spec.model().source();
     assertEquals("deepseek-ai/deepseek-llm-7b-chat", hf.repo());
     assertEquals("https://hf-mirror.com", hf.endpoint());

@@ -24,7 +24,7 @@ class PreflightStepTofuTest {
   void localChecksWithPreflightValidatesAndPlans() throws IOException {
     ClusterSpec spec = TestStacks.load(dir, "pf", TestStacks.cluster(1, 1, "")).spec();
     App app = new App(AppConfig.builder().outdir(dir.resolve("cdktf.out").toString()).build());
-    new ClusterStack(app, spec.name(), ClusterStackProps.builder().cluster(spec).layout(TestStacks.layout()).stackFile(dir.resolve("pf.yaml")).build());
+    new ClusterStack(app, spec.name(), ClusterStackProps.builder().cluster(spec).layout(TestStacks.layout()).build());
     app.synth();
     Path stackDir = Path.of(app.getOutdir()).resolve("stacks").resolve(spec.name());
     Tofu.ok(stackDir, Map.of(), "init", "-input=false", "-no-color", "-backend-config=path=" + dir.resolve("state"));

@@ -39,16 +39,19 @@ class TofuPlanTest {
       assertEquals("[\"create\"]", change.at("/change/actions").toString(), change.get("address").asText());
       creates.add(change.get("address").asText());
     }
-    assertEquals(14, creates.size(), creates.toString());
+    // 14 parts and the proxy, local_api_ca, the watchdog, a wheel cache and a sweep per node, the
+    // fingerprints of the API key and the Ray token.
+    assertEquals(25, creates.size(), creates.toString());
+    assertTrue(creates.contains("terraform_data.head_proxy"), creates.toString());
     for (String node : List.of("head", "worker1", "worker2")) {
-      for (String part : List.of("bootstrap", "firewall", "ray", "model")) {
+      for (String part : List.of("sweep", "wheel_cache", "bootstrap", "firewall", "ray", "model")) {
         assertTrue(creates.contains("terraform_data." + node + "_" + part), node + "_" + part);
       }
     }
     JsonNode vllm = after(plan, "terraform_data.head_vllm");
     String args = vllm.at("/input/args").toString();
     for (String expected : List.of("\"--tensor-parallel-size\",\"2\"", "\"--distributed-executor-backend\",\"ray\"",
-        "\"--port\",\"9001\"", "\"--gpu-memory-utilization\",\"0.9\"")) {
+        "\"--host\",\"127.0.0.1\",\"--port\",\"8000\"", "\"--gpu-memory-utilization\",\"0.9\"")) {
       assertTrue(args.contains(expected), expected + " in " + args);
     }
   }
@@ -82,7 +85,7 @@ class TofuPlanTest {
     Path stackDir = synth(spec);
     Tofu.ok(stackDir, Map.of(), "validate", "-no-color");
     JsonNode plan = plan(stackDir, Map.of());
-    assertEquals(2 + 4 * 5, plan.get("resource_changes").size());
+    assertEquals(7 + 6 * 5, plan.get("resource_changes").size());
   }
 
   private Path synth(ClusterSpec spec) throws IOException {

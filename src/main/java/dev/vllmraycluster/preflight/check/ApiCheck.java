@@ -27,13 +27,14 @@ public abstract class ApiCheck extends NodeCheck {
     Http http = Http.of(r.stdout());
     if (http.code() == 0) {
       return fail(f, "no answer from " + url(ctx) + ": " + r.brief(),
-          journalFix(f) + "; is vllm.port " + ctx.spec().vllm().port() + " right?");
+          journalFix(f) + (ctx.spec().vllm().proxy() ? "; journalctl -u vrc-proxy -n 50" : "") + "; is vllm.port "
+              + ctx.spec().vllm().port() + " right?");
     }
     return judge(ctx, f, http);
   }
 
   String url(Context ctx) {
-    return "http://" + ctx.spec().head().address() + ":" + ctx.spec().vllm().port() + path();
+    return ctx.spec().apiBaseUrl() + path();
   }
 
   abstract String probe();

@@ -32,9 +32,11 @@ public final class ApiFromHereCheck implements Check {
     if (r == null) {
       return List.of();
     }
-    String url = "http://" + ctx.spec().head().address() + ":" + ctx.spec().vllm().port() + "/health";
+    String url = ctx.spec().apiBaseUrl() + "/health";
     if (r.ok() && "200".equals(r.stdout().strip())) {
-      return List.of(Row.ok(HERE, name(), url + ": 200 from this machine"));
+      return List.of(Row.ok(HERE, name(), url + ": 200 from this machine" + (ctx.spec().vllm().https()
+          ? (ctx.spec().vllm().userCertificate() ? ", certificate checked with this machine's CAs" : ", certificate checked with the cluster's CA")
+          : "")));
     }
     return List.of(Row.warn(HERE, name(), url + " from this machine: " + (r.ok() ? "HTTP " + r.stdout().strip() : r.brief()),
         "expected unless this machine is in network.api_allowed_networks (" + String.join(", ", ctx.spec().network().apiAllowedNetworks())

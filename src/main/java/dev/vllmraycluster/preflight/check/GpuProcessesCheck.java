@@ -89,9 +89,9 @@ public final class GpuProcessesCheck implements Check {
             + (others.isEmpty() ? "" : "; also: " + String.join(", ", others))));
       }
     }
-    int world = ctx.spec().vllm().worldSize();
+    int world = ctx.spec().vllm().gpusNeeded();
     if (anyReal && gpusInUse < world) {
-      rows.add(Row.fail(Row.ALL, name(), gpusInUse + " GPU(s) hold this deployment's processes; tensor × pipeline parallelism needs " + world,
+      rows.add(Row.fail(Row.ALL, name(), gpusInUse + " GPU(s) hold this deployment's processes; data × tensor × pipeline parallelism needs " + world,
           "journalctl -u vrc-vllm -n 100 on the head"));
     }
     return rows;

@@ -44,6 +44,9 @@ public final class PortsCheck extends NodeCheck {
         ports.put(r.dashboardPort(), "ray.dashboard_port");
       }
       ports.put(spec.vllm().port(), "vllm.port");
+      if (spec.vllm().proxy()) {
+        ports.put(spec.vllm().backendPort(), "vllm.backend_port");
+      }
     }
     ports.put(r.dashboardAgentPort(), "ray.dashboard_agent_port");
     ports.put(r.dashboardAgentGrpcPort(), "ray.dashboard_agent_grpc_port");
@@ -51,6 +54,12 @@ public final class PortsCheck extends NodeCheck {
     ports.put(r.objectManagerPort(), "ray.object_manager_port");
     ports.put(r.runtimeEnvAgentPort(), "ray.runtime_env_agent_port");
     ports.put(r.metricsExportPort(), "ray.metrics_export_port");
+    if (spec.monitoring().enabled()) {
+      ports.put(spec.monitoring().nodeExporterPort(), "monitoring.node_exporter_port");
+      if (node.name().equals(spec.monitoring().prometheusNodeOf(spec).name())) {
+        ports.put(spec.monitoring().prometheusPort(), "monitoring.prometheus_port");
+      }
+    }
     return ports;
   }
 

@@ -64,7 +64,14 @@ public final class PythonCheck extends NodeCheck {
               + ": the bootstrap installs them (Ray and vLLM build native code with them)",
           "make sure the host reaches its package mirror (apt/dnf), or install them beforehand");
     }
-    if (minor >= Thresholds.PYTHON_WARN_MINOR) {
+    String vllm = ctx.spec().software().vllmVersion();
+    java.util.Optional<dev.vllmraycluster.vllm.VllmFlags.PythonRange> range =
+        dev.vllmraycluster.vllm.VllmFlags.forVersion(vllm).flatMap(dev.vllmraycluster.vllm.VllmFlags::python);
+    if (minor >= 0 && range.isPresent() && !range.get().allows(minor)) {
+      return fail(f, python + " is " + version + ": vLLM " + vllm + " installs on Python " + range.get().spec() + " only (its Requires-Python)",
+          "set software.python to an interpreter in that range (e.g. python3.11), or pin a vLLM release for Python " + version);
+    }
+    if (minor >= Thresholds.PYTHON_WARN_MINOR && range.isEmpty()) {
       return warn(f, python + " " + version + ": vLLM " + ctx.spec().software().vllmVersion() + " may publish no wheels for it",
           "check PyPI for vllm " + ctx.spec().software().vllmVersion() + " on Python " + version + ", or use 3.10-3.12");
     }

@@ -18,7 +18,7 @@ public final class UnitsCheck extends NodeCheck {
 
   @Override
   public String summary() {
-    return "vrc-firewall, vrc-ray-head/worker, vrc-vllm active";
+    return "vrc-firewall, vrc-ray-head/worker, vrc-vllm, vrc-proxy active";
   }
 
   @Override

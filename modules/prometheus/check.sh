@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# prometheus check: the unit runs, Prometheus is ready and loaded our rules.
+set -euo pipefail
+
+readonly COMPONENT=prometheus
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
+# shellcheck source=prometheus.sh
+source "$HERE/prometheus.sh"
+
+main() {
+  set_phase check
+  load_env "$VRC_ETC/$COMPONENT.env" "${PROMETHEUS_ENV_VARS[@]}"
+  systemctl is-active --quiet "$PROM_UNIT" || die "$PROM_UNIT is $(systemctl is-active "$PROM_UNIT" 2>&1)"
+  curl -fsS --max-time 10 -o /dev/null "$(prom_url)/-/ready" || die "Prometheus is not ready on $(prom_url)"
+  curl -fsS --max-time 10 "$(prom_url)/api/v1/rules" | grep -q '"name":"vllm-ray-cluster"' ||
+    die "Prometheus on $(prom_url) has not loaded our alert rules"
+  log "ok: $PROM_UNIT ready on $(prom_url) with our rules"
+}
+
+main "$@"

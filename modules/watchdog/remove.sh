@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# watchdog remove: stop and delete the timer and the service, the status file and our files.
+# Usage: remove.sh [<resource id>]
+set -euo pipefail
+
+readonly COMPONENT=watchdog
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
+# shellcheck source=watchdog.sh
+source "$HERE/watchdog.sh"
+
+main() {
+  set_phase remove
+  require_root
+  [[ ! -f "$VRC_ETC/$COMPONENT.env" ]] || load_env "$VRC_ETC/$COMPONENT.env"
+  unit_remove "$WATCHDOG_TIMER"
+  unit_remove "$WATCHDOG_SERVICE"
+  rm -f "$WATCHDOG_STATUS" "$WATCHDOG_STATUS.tmp"
+  rmdir "$VRC_STATE" 2>/dev/null || true
+  uninstall_component "$COMPONENT"
+  log "removed"
+}
+
+main "$@"

@@ -1,0 +1,1 @@
+"""Synthetic vLLM-shaped tree for tools/vllm-flags tests (not vLLM)."""

@@ -1,0 +1,2 @@
+def config(cls=None, **kwargs):
+    return cls
