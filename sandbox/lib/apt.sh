@@ -16,38 +16,19 @@ apt_ok() { curl -fsS --max-time 20 -o /dev/null "$(apt_url)/dists/$SUITE/Release
 apt_sources_line() { echo "deb $(apt_url) $SUITE main"; }
 
 ensure_apt_mirror() {
-  local pidf="$STATE/apt.pid" pid i
-  pid="$(read_pid "$pidf")"
-  if pid_alive "$pid" "apt_proxy.py" && apt_ok; then
+  local pidf="$STATE/apt.pid" pid
+  if pid="$(daemon_ready "$pidf" "apt_proxy.py" apt_ok)"; then
     log "apt: mirror of $MIRROR at $(apt_url) (pid $pid)"
     return 0
   fi
   stop_apt_mirror
   mkdir -p "$APT_CACHE"
-  setsid python3 "$SANDBOX_HOME/lib/apt_proxy.py" --bind "$BRIDGE_IP" --port "$APT_PORT" \
-    --upstream "$MIRROR" --cache "$APT_CACHE" </dev/null >"$STATE/apt.log" 2>&1 8>&- 9>&- &
-  pid=$!
-  echo "$pid" >"$pidf"
-  for ((i = 0; i < 100; i++)); do
-    if apt_ok; then
-      log "apt: mirror of $MIRROR at $(apt_url) (pid $pid, cache $APT_CACHE)"
-      return 0
-    fi
-    pid_alive "$pid" || break
-    sleep 0.3
-  done
-  tail -n 5 "$STATE/apt.log" >&2
-  die "apt: the mirror on $BRIDGE_IP:$APT_PORT did not answer (see $STATE/apt.log)"
+  start_daemon "$pidf" "$STATE/apt.log" 100 0.3 apt_ok \
+    "apt: the mirror on $BRIDGE_IP:$APT_PORT did not answer (see $STATE/apt.log)" \
+    python3 "$SANDBOX_HOME/lib/apt_proxy.py" --bind "$BRIDGE_IP" --port "$APT_PORT" \
+    --upstream "$MIRROR" --cache "$APT_CACHE"
+  pid="$(read_pid "$pidf")"
+  log "apt: mirror of $MIRROR at $(apt_url) (pid $pid, cache $APT_CACHE)"
 }
 
-stop_apt_mirror() {
-  local pidf="$STATE/apt.pid" pid
-  pid="$(read_pid "$pidf")"
-  if pid_alive "$pid" "apt_proxy.py"; then
-    log "apt: stopping the mirror (pid $pid)"
-    kill "$pid" 2>/dev/null || true
-    for _ in 1 2 3 4 5 6 7 8 9 10; do pid_alive "$pid" || break; sleep 0.2; done
-    pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
-  fi
-  rm -f "$pidf"
-}
+stop_apt_mirror() { stop_daemon "$STATE/apt.pid" "apt_proxy.py" "apt: stopping the mirror"; }

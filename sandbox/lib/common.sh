@@ -172,6 +172,49 @@ read_pid() {
   return 0
 }
 
+# daemon_ready PIDFILE PATTERN READY: prints the pid in PIDFILE when that process runs a command
+# line holding PATTERN and READY (a command) succeeds; fails otherwise.
+daemon_ready() {
+  local pid
+  pid="$(read_pid "$1")"
+  pid_alive "$pid" "$2" && "$3" && echo "$pid"
+}
+
+# start_daemon PIDFILE LOG TRIES PAUSE READY FAILURE COMMAND...: starts COMMAND detached (its own
+# session, no stdin, output to LOG, without the lock fds 8 and 9), writes its pid to PIDFILE, then
+# runs READY (a command) up to TRIES times, PAUSE seconds apart, while the process lives. Returns
+# once READY succeeds; otherwise shows LOG's last lines and dies with FAILURE.
+start_daemon() {
+  local pidf="$1" logf="$2" tries="$3" pause="$4" ready="$5" failure="$6" pid i
+  shift 6
+  setsid "$@" </dev/null >"$logf" 2>&1 8>&- 9>&- &
+  pid=$!
+  echo "$pid" >"$pidf"
+  for ((i = 0; i < tries; i++)); do
+    if "$ready"; then
+      return 0
+    fi
+    pid_alive "$pid" || break
+    sleep "$pause"
+  done
+  tail -n 5 "$logf" >&2
+  die "$failure"
+}
+
+# stop_daemon PIDFILE PATTERN MESSAGE: when the pid in PIDFILE still runs a command line holding
+# PATTERN, logs "MESSAGE (pid PID)" and stops it (TERM, KILL after 2 s); removes PIDFILE.
+stop_daemon() {
+  local pidf="$1" pattern="$2" message="$3" pid
+  pid="$(read_pid "$pidf")"
+  if pid_alive "$pid" "$pattern"; then
+    log "$message (pid $pid)"
+    kill "$pid" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do pid_alive "$pid" || break; sleep 0.2; done
+    pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+  fi
+  rm -f "$pidf"
+}
+
 # --- ssh -------------------------------------------------------------------
 
 ssh_opts() {

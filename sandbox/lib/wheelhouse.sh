@@ -131,38 +131,18 @@ http_url() { echo "http://$BRIDGE_IP:$HTTP_PORT/"; }
 http_ok() { curl -fsS --max-time 3 -o /dev/null "$(http_url)" 2>/dev/null; }
 
 ensure_http() {
-  local pidf="$STATE/http.pid" pid i
-  pid="$(read_pid "$pidf")"
-  if pid_alive "$pid" "http.server" && http_ok; then
+  local pidf="$STATE/http.pid" pid
+  if pid="$(daemon_ready "$pidf" "http.server" http_ok)"; then
     log "wheelhouse: served at $(http_url) (pid $pid)"
     return 0
   fi
   stop_http
   http_ok && die "wheelhouse: something else already answers at $(http_url)"
-  setsid python3 -m http.server --bind "$BRIDGE_IP" "$HTTP_PORT" --directory "$WHEELHOUSE" \
-    </dev/null >"$STATE/http.log" 2>&1 8>&- 9>&- &
-  pid=$!
-  echo "$pid" >"$pidf"
-  for ((i = 0; i < 50; i++)); do
-    if http_ok; then
-      log "wheelhouse: serving $WHEELHOUSE at $(http_url) (pid $pid)"
-      return 0
-    fi
-    pid_alive "$pid" || break
-    sleep 0.2
-  done
-  tail -n 5 "$STATE/http.log" >&2
-  die "wheelhouse: http server on $BRIDGE_IP:$HTTP_PORT did not start (see $STATE/http.log)"
+  start_daemon "$pidf" "$STATE/http.log" 50 0.2 http_ok \
+    "wheelhouse: http server on $BRIDGE_IP:$HTTP_PORT did not start (see $STATE/http.log)" \
+    python3 -m http.server --bind "$BRIDGE_IP" "$HTTP_PORT" --directory "$WHEELHOUSE"
+  pid="$(read_pid "$pidf")"
+  log "wheelhouse: serving $WHEELHOUSE at $(http_url) (pid $pid)"
 }
 
-stop_http() {
-  local pidf="$STATE/http.pid" pid
-  pid="$(read_pid "$pidf")"
-  if pid_alive "$pid" "http.server"; then
-    log "wheelhouse: stopping http server (pid $pid)"
-    kill "$pid" 2>/dev/null || true
-    for _ in 1 2 3 4 5 6 7 8 9 10; do pid_alive "$pid" || break; sleep 0.2; done
-    pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
-  fi
-  rm -f "$pidf"
-}
+stop_http() { stop_daemon "$STATE/http.pid" "http.server" "wheelhouse: stopping http server"; }
