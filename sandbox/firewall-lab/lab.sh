@@ -26,6 +26,9 @@ readonly PROBED=(6379 8265 10001 12345 52365 9001 4444 7777 22)
 # on a port no rule lists: only the ownership rule closes it.
 readonly LISTENED=(6379 8265 10001 12345 52365 9001 7777)
 readonly STAGE=/run/vrc-stage-root/firewall
+# load_bridge_guard: the sandbox's guard rules for a bridge.
+# shellcheck source=sandbox/lib/net.sh
+source "$HERE/../lib/net.sh"
 
 log() { printf '[fwlab] %s\n' "$*" >&2; }
 die() {
@@ -54,23 +57,7 @@ net_up() {
   ip link set "$BRIDGE" up
   # As sandbox/lib/net.sh: nothing from the bridge is forwarded or reaches this machine but
   # at the bridge address.
-  nft -f - <<NFT
-table inet $GUARD
-delete table inet $GUARD
-table inet $GUARD {
-  chain forward {
-    type filter hook forward priority -10; policy accept;
-    iifname "$BRIDGE" oifname "$BRIDGE" accept
-    iifname "$BRIDGE" drop
-    oifname "$BRIDGE" drop
-  }
-  chain input {
-    type filter hook input priority -10; policy accept;
-    iifname "$BRIDGE" meta nfproto ipv6 drop
-    iifname "$BRIDGE" ip daddr != { $PREFIX.1, $PREFIX.255, 255.255.255.255 } drop
-  }
-}
-NFT
+  load_bridge_guard "$GUARD" "$BRIDGE" "$PREFIX.1" "$PREFIX"
 }
 
 # debs: firewalld, ufw and what they need beyond the rootfs, resolved against its dpkg status.

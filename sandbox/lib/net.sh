@@ -40,20 +40,29 @@ ensure_guard() {
     warn "network: nft missing: relying on ip_forward=$(cat /proc/sys/net/ipv4/ip_forward) only"
     return 0
   fi
-  nft -f - <<NFT || die "network: could not load nftables table inet $NFT_TABLE"
-table inet $NFT_TABLE
-delete table inet $NFT_TABLE
-table inet $NFT_TABLE {
+  load_bridge_guard "$NFT_TABLE" "$BRIDGE" "$BRIDGE_IP" "$NET_PREFIX" ||
+    die "network: could not load nftables table inet $NFT_TABLE"
+}
+
+# load_bridge_guard TABLE BR ADDRESS PREFIX: (re)loads the nftables table inet TABLE with the
+# rules above for the bridge BR, whose own address is ADDRESS in PREFIX.0/24. Also used by
+# sandbox/firewall-lab/lab.sh.
+load_bridge_guard() {
+  local table="$1" br="$2" address="$3" prefix="$4"
+  nft -f - <<NFT
+table inet $table
+delete table inet $table
+table inet $table {
   chain forward {
     type filter hook forward priority -10; policy accept;
-    iifname "$BRIDGE" oifname "$BRIDGE" accept
-    iifname "$BRIDGE" drop
-    oifname "$BRIDGE" drop
+    iifname "$br" oifname "$br" accept
+    iifname "$br" drop
+    oifname "$br" drop
   }
   chain input {
     type filter hook input priority -10; policy accept;
-    iifname "$BRIDGE" meta nfproto ipv6 drop
-    iifname "$BRIDGE" ip daddr != { $BRIDGE_IP, $NET_PREFIX.255, 255.255.255.255 } drop
+    iifname "$br" meta nfproto ipv6 drop
+    iifname "$br" ip daddr != { $address, $prefix.255, 255.255.255.255 } drop
   }
 }
 NFT
