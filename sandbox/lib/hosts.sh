@@ -83,13 +83,8 @@ sshd_conf() {
   cat <<'CONF'
 # Sandbox host: an ECDSA and an Ed25519 host key (the stack pins the ECDSA one, which the OpenTofu
 # client asks for first), keys only.
-HostKey /etc/ssh/ssh_host_ecdsa_key
-HostKey /etc/ssh/ssh_host_ed25519_key
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-UseDNS no
 CONF
+  sshd_keys_only "${HOST_KEY_TYPES[@]}"
 }
 
 etc_hosts() {
