@@ -3,10 +3,10 @@
 # tools/opentofu/go.sum. A no-op when that binary is already there at the pinned version.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-readonly ROOT
+# ROOT, BIN_DIR (.tools/bin) and go_build_pinned.
+# shellcheck source=tools/go-tool.sh
+source "$(dirname "${BASH_SOURCE[0]}")/go-tool.sh"
 readonly MODULE_DIR="${ROOT}/tools/opentofu"
-readonly BIN_DIR="${ROOT}/.tools/bin"
 readonly TOFU="${BIN_DIR}/tofu"
 
 err() { echo "[install-tofu] $*" >&2; }
@@ -36,14 +36,8 @@ main() {
     exit 1
   fi
   echo "[install-tofu] building OpenTofu ${want} with $(go version | awk '{print $3}') (a few minutes on 2 cores)"
-  mkdir -p "${BIN_DIR}"
-  (
-    cd "${MODULE_DIR}"
-    go build -trimpath \
-      -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
-      -o "${TOFU}.tmp" github.com/opentofu/opentofu/cmd/tofu
-  )
-  mv "${TOFU}.tmp" "${TOFU}"
+  go_build_pinned "${MODULE_DIR}" "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
+    github.com/opentofu/opentofu/cmd/tofu "${TOFU}"
   echo "[install-tofu] $(TF_CLI_CONFIG_FILE=/dev/null "${TOFU}" version | head -n 1) at ${TOFU}"
 }
 

@@ -5,10 +5,10 @@
 # actionlint also runs shellcheck on every `run:` script when shellcheck is on the PATH.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-readonly ROOT
+# ROOT, BIN_DIR (.tools/bin) and go_build_pinned.
+# shellcheck source=tools/go-tool.sh
+source "$(dirname "${BASH_SOURCE[0]}")/go-tool.sh"
 readonly MODULE_DIR="${ROOT}/tools/actionlint"
-readonly BIN_DIR="${ROOT}/.tools/bin"
 readonly ACTIONLINT="${BIN_DIR}/actionlint"
 
 say() { echo "[lint-workflows] $*"; }
@@ -31,12 +31,7 @@ install() {
     exit 1
   fi
   say "building actionlint ${want} with $(go version | awk '{print $3}')"
-  mkdir -p "${BIN_DIR}"
-  (
-    cd "${MODULE_DIR}"
-    go build -trimpath -ldflags "-s -w" -o "${ACTIONLINT}.tmp" github.com/rhysd/actionlint/cmd/actionlint
-  )
-  mv "${ACTIONLINT}.tmp" "${ACTIONLINT}"
+  go_build_pinned "${MODULE_DIR}" "-s -w" github.com/rhysd/actionlint/cmd/actionlint "${ACTIONLINT}"
 }
 
 main() {
