@@ -155,11 +155,7 @@ image_venv() {
 
 image_customize() {
   local r="$1" unit
-  rm -f "$r"/etc/ssh/ssh_host_*
-  {
-    echo '# Sandbox VM: one ed25519 host key (pinned by the stack file), keys only.'
-    sshd_keys_only ed25519
-  } >"$r/etc/ssh/sshd_config.d/vrc-sandbox.conf"
+  sshd_image_setup "$r" '# Sandbox VM: one ed25519 host key (pinned by the stack file), keys only.'
   echo 'LABEL=vrcroot / ext4 rw,relatime,errors=remount-ro 0 1' >"$r/etc/fstab"
   : >"$r/etc/resolv.conf"
   : >"$r/etc/machine-id"
