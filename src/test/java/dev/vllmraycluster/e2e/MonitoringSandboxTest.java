@@ -73,8 +73,7 @@ class MonitoringSandboxTest {
   final TestWatcher journalsOnFailure = new TestWatcher() {
     @Override
     public void testFailed(ExtensionContext context, Throwable cause) {
-      step("failed: " + context.getDisplayName() + " — journals of our units");
-      sandbox.dumpJournals();
+      sandbox.journalsOnFailure(context);
       for (String host : sandbox.hosts()) {
         for (String unit : List.of("vrc-node-exporter", "vrc-prometheus", "vrc-collectors")) {
           Sandbox.Result r = sandbox.on(host, "journalctl -u " + unit + " -n 40 --no-pager 2>&1 | grep -v '^-- No entries --' || true");
@@ -325,8 +324,8 @@ class MonitoringSandboxTest {
     for (int i = 0; i < n; i++) {
       // The API is the proxy's HTTPS, checked with the cluster's CA the deploy wrote.
       HttpClient api = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
-          .sslContext(ChatClient.trusting(sandbox.project.resolve(".vrc").resolve(sandbox.stack()).resolve("api-ca.crt"))).build();
-      HttpResponse<String> r = api.send(HttpRequest.newBuilder(URI.create("https://" + headIp + ":9001/v1/chat/completions"))
+          .sslContext(ChatClient.trusting(sandbox.apiCaFile())).build();
+      HttpResponse<String> r = api.send(HttpRequest.newBuilder(URI.create(sandbox.api() + "/v1/chat/completions"))
           .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + apiKey).header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"tiny-llama\", \"messages\": [{\"role\": \"user\", \"content\": \"hello monitoring\"}]}"))
           .build(), HttpResponse.BodyHandlers.ofString());
