@@ -65,7 +65,7 @@ class ApiProxySandboxTest {
 
   @BeforeAll
   void sandboxUp() throws IOException {
-    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn); run it as root");
+    Sandbox.assertRoot();
     sandbox.up(2, "--outsider");
     // The outsider is a client the stack lets in: the proxy must be all it reaches (and SSH).
     String yaml = Files.readString(sandbox.stackFile);

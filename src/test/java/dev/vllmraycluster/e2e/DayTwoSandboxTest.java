@@ -99,7 +99,7 @@ class DayTwoSandboxTest {
 
   @BeforeAll
   void sandboxUp() {
-    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn)");
+    Sandbox.assertRoot();
     sandbox.up(4);
     Map<String, Object> yaml = readStack();
     List<Map<String, Object>> nodes = nodes(yaml);

@@ -34,6 +34,11 @@ final class Sandbox {
     }
   }
 
+  /** The e2e tier makes sandbox hosts (systemd-nspawn): it needs root. */
+  static void assertRoot() {
+    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn); run it as root");
+  }
+
   static void step(String message) {
     System.out.println("\n[e2e] ==== " + message + " ====");
     System.out.flush();

@@ -58,7 +58,7 @@ class SandboxLifecycleTest {
 
   @BeforeAll
   void sandboxUp() {
-    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn); run it as root");
+    Sandbox.assertRoot();
     // The outsider: a host on the bridge that is not in the cluster.
     sandbox.up(3, "--outsider");
   }

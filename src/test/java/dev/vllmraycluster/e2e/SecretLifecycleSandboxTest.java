@@ -67,7 +67,7 @@ class SecretLifecycleSandboxTest {
 
   @BeforeAll
   void sandboxUp() throws IOException {
-    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn); run it as root");
+    Sandbox.assertRoot();
     sandbox.up(2);
     env.put("TF_VAR_vllm_api_key", key1);
     env.put("TF_VAR_ray_auth_token", token1);

@@ -65,7 +65,7 @@ class VllmStandinSandboxTest {
 
   @BeforeAll
   void sandboxUp() throws IOException {
-    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn)");
+    Sandbox.assertRoot();
     sandbox.up(3);
     String yaml = Files.readString(sandbox.stackFile);
     String dp = yaml.replace("tensor_parallel_size: 2", DP);
