@@ -32,7 +32,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
 
@@ -62,18 +61,11 @@ class ApiProxySandboxTest {
   boolean deployed;
 
   @RegisterExtension
-  final TestWatcher journalsOnFailure =
-      new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-          Sandbox.step("failed: " + context.getDisplayName() + " — journals of our units");
-          sandbox.dumpJournals();
-        }
-      };
+  final TestWatcher journalsOnFailure = sandbox.journalsOnFailure();
 
   @BeforeAll
   void sandboxUp() throws IOException {
-    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn); run it as root");
+    Sandbox.assertRoot();
     sandbox.up(2, "--outsider");
     // The outsider is a client the stack lets in: the proxy must be all it reaches (and SSH).
     String yaml = Files.readString(sandbox.stackFile);
@@ -109,7 +101,7 @@ class ApiProxySandboxTest {
     assertEquals("https://" + headIp + ":9001/v1", out.get("api_url").asText());
     // Relative to the project directory (where cdktf runs), as README's curl example uses it.
     Path caFile = sandbox.project.resolve(out.get("api_ca_certificate").asText());
-    assertEquals(sandbox.project.resolve(".vrc").resolve(stack).resolve("api-ca.crt"), caFile);
+    assertEquals(sandbox.apiCaFile(), caFile);
     String pem = Files.readString(caFile);
     X509Certificate ca = (X509Certificate) CertificateFactory.getInstance("X.509")
         .generateCertificate(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
@@ -126,7 +118,7 @@ class ApiProxySandboxTest {
 
     step("TLS with the CA from the outputs: /health without a key, /v1/models and a chat completion with it");
     String caOpt = "--cacert " + caFile;
-    String base = "https://" + headIp + ":9001";
+    String base = sandbox.api();
     assertEquals("200", here("curl " + caOpt + " -s -o /dev/null -w '%{http_code}' -m 10 " + base + "/health"));
     assertEquals("200", here("curl " + caOpt + " -s -o /dev/null -w '%{http_code}' -m 10 -H @" + keyHeaderFile() + " " + base + "/v1/models"));
     String chat = here("curl " + caOpt + " -sS -m 60 -H @" + keyHeaderFile() + " -H 'Content-Type: application/json' -d "
@@ -177,7 +169,7 @@ class ApiProxySandboxTest {
       }
     }
     assertTrue(routes.size() > 80, "vLLM 0.33.0 has more routes than " + routes.size());
-    String pem = Files.readString(sandbox.project.resolve(".vrc").resolve(stack).resolve("api-ca.crt"));
+    String pem = Files.readString(sandbox.apiCaFile());
     sandbox.onOk("outsider", "cat > /root/api-ca.crt <<'PEM'\n" + pem + "PEM\n");
     StringBuilder script = new StringBuilder("set -u\n");
     for (String[] r : routes) {
@@ -210,8 +202,8 @@ class ApiProxySandboxTest {
     assertTrue(wrong.isEmpty(), "routes answered otherwise than expected:\n" + String.join("\n", wrong));
 
     step("with the key, a route vLLM itself leaves open reaches vLLM (not refused by the proxy)");
-    String keyed = here("curl --cacert " + sandbox.project.resolve(".vrc").resolve(stack).resolve("api-ca.crt")
-        + " -s -o /dev/null -w '%{http_code}' -m 10 -H @" + keyHeaderFile() + " https://" + headIp + ":9001/version");
+    String keyed = here("curl --cacert " + sandbox.apiCaFile()
+        + " -s -o /dev/null -w '%{http_code}' -m 10 -H @" + keyHeaderFile() + " " + sandbox.api() + "/version");
     assertEquals("200", keyed, "/version with the key");
   }
 
@@ -268,7 +260,7 @@ class ApiProxySandboxTest {
     sandbox.onOk("head", "test ! -e /etc/vllm-ray-cluster/tls && test ! -e /etc/vllm-ray-cluster/proxy.cfg "
         + "&& test ! -e /etc/vllm-ray-cluster/secrets/proxy-auth && test ! -e /opt/vllm-ray-cluster/modules/proxy");
     sandbox.onOk("head", "! ss -Htln 'sport = :9001' | grep -q .");
-    assertFalse(Files.exists(sandbox.project.resolve(".vrc").resolve(stack).resolve("api-ca.crt")), "the CA file is deleted");
+    assertFalse(Files.exists(sandbox.apiCaFile()), "the CA file is deleted");
   }
 
   // ------------------------------------------------------------------ helpers
@@ -287,6 +279,6 @@ class ApiProxySandboxTest {
   }
 
   private static String here(String shell) {
-    return run(Duration.ofSeconds(90), Map.of(), false, "bash", "-c", shell).ok(shell).output().strip();
+    return Sandbox.onDeployMachine(Duration.ofSeconds(90), shell, shell).strip();
   }
 }

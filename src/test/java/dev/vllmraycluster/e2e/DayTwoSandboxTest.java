@@ -89,8 +89,7 @@ class DayTwoSandboxTest {
     @Override
     public void testFailed(ExtensionContext context, Throwable cause) {
       anyFailed = true;
-      step("failed: " + context.getDisplayName() + " — journals of our units");
-      sandbox.dumpJournals();
+      sandbox.journalsOnFailure(context);
       for (String host : sandbox.hosts()) {
         Sandbox.Result r = sandbox.on(host, "journalctl -u vrc-watchdog -t vllm-ray-cluster -n 40 --no-pager 2>&1 | grep -v '^-- No entries --' || true");
         System.out.println("\n[e2e] ---- " + host + ": watchdog and failed steps ----\n" + r.output());
@@ -100,7 +99,7 @@ class DayTwoSandboxTest {
 
   @BeforeAll
   void sandboxUp() {
-    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn)");
+    Sandbox.assertRoot();
     sandbox.up(4);
     Map<String, Object> yaml = readStack();
     List<Map<String, Object>> nodes = nodes(yaml);
@@ -194,7 +193,7 @@ class DayTwoSandboxTest {
     assertEquals("ok", row.get("status").asText(), row.toString());
     assertContains(row.get("message").asText(), "0 restarts", "the watchdog row");
     step("the client: one chat completion per second from now on");
-    client = new ChatClient(api(), apiKey, "tiny-llama", caFile()).start();
+    client = new ChatClient(sandbox.api(), apiKey, "tiny-llama", sandbox.apiCaFile()).start();
   }
 
   @Test
@@ -289,7 +288,7 @@ class DayTwoSandboxTest {
     try {
       step("cdktf synth, then tofu apply (its own output: the step's error as the operator sees it)");
       cdktf("synth").ok("cdktf synth");
-      Sandbox.Result failed = run(stackDir(), Duration.ofMinutes(8), deployEnv, true,
+      Sandbox.Result failed = run(sandbox.stackDir(), Duration.ofMinutes(8), deployEnv, true,
           Sandbox.ROOT.resolve(".tools/bin/tofu").toString(), "apply", "-auto-approve", "-input=false", "-no-color");
       assertNotEquals(0, failed.exitCode(), "a deploy whose vLLM never gets healthy fails");
       String out = failed.output();
@@ -566,19 +565,9 @@ class DayTwoSandboxTest {
   // ------------------------------------------------------------------ helpers
 
   private String chatCommand(String message) {
-    return "curl -sS -m 30 --cacert " + caFile() + " -H 'Authorization: Bearer " + apiKey + "' -H 'Content-Type: application/json' "
+    return "curl -sS -m 30 --cacert " + sandbox.apiCaFile() + " -H 'Authorization: Bearer " + apiKey + "' -H 'Content-Type: application/json' "
         + "-d '{\"model\": \"tiny-llama\", \"max_tokens\": 8, \"messages\": [{\"role\": \"user\", \"content\": \"" + message + "\"}]}' "
-        + api() + "/v1/chat/completions";
-  }
-
-  /** The API as clients reach it: the proxy's HTTPS on 9001. */
-  private String api() {
-    return "https://" + headIp + ":9001";
-  }
-
-  /** The cluster's CA the deploy wrote (output api_ca_certificate, relative to the project). */
-  private Path caFile() {
-    return sandbox.project.resolve(".vrc").resolve(stack).resolve("api-ca.crt");
+        + sandbox.api() + "/v1/chat/completions";
   }
 
   private String rayStatus() {
@@ -588,8 +577,8 @@ class DayTwoSandboxTest {
 
   /** A worker that holds a vLLM rank (from the stand-in's placement). */
   private String rankWorker() {
-    String placement = run(Duration.ofSeconds(30), Map.of(), false, "bash", "-c", "curl -sS -m 10 --cacert " + caFile() + " -H 'Authorization: Bearer " + apiKey
-        + "' " + api() + "/standin/placement").ok("placement").output();
+    String placement = Sandbox.onDeployMachine(Duration.ofSeconds(30), "placement", "curl -sS -m 10 --cacert " + sandbox.apiCaFile()
+        + " -H 'Authorization: Bearer " + apiKey + "' " + sandbox.api() + "/standin/placement");
     Matcher m = Pattern.compile("\"node_ip\": ?\"([0-9.]+)\"").matcher(placement);
     while (m.find()) {
       for (String host : cluster) {
@@ -656,17 +645,18 @@ class DayTwoSandboxTest {
     return sandbox.cdktf(deployEnv, args);
   }
 
-  private Path stackDir() {
-    return sandbox.project.resolve("cdktf.out/stacks").resolve(stack);
+  /** Synthesizes the current stack file and plans it with OpenTofu into {@code e2e.plan} in the stack's directory. */
+  private void synthAndPlan() {
+    cdktf("synth").ok("cdktf synth");
+    run(Duration.ofMinutes(3), deployEnv, false, "bash", "-c", "cd " + sandbox.stackDir() + " && tofu plan -input=false -lock=false -no-color -out=e2e.plan")
+        .ok("tofu plan");
   }
 
   /** The plan review of a plan of the current stack file. */
   private String review() {
-    cdktf("synth").ok("cdktf synth");
     Path out = sandbox.project.resolve("review-" + (++logs) + ".md");
-    run(Duration.ofMinutes(3), deployEnv, false, "bash", "-c", "cd " + stackDir() + " && tofu plan -input=false -lock=false -no-color -out=e2e.plan")
-        .ok("tofu plan");
-    sandbox.cli(deployEnv, "plan-review", stackDir().resolve("e2e.plan").toString(), "--chdir", stackDir().toString(),
+    synthAndPlan();
+    sandbox.cli(deployEnv, "plan-review", sandbox.stackDir().resolve("e2e.plan").toString(), "--chdir", sandbox.stackDir().toString(),
         "--stack", sandbox.stackFile.toString(), "--out", out.toString()).ok("plan-review");
     try {
       String md = Files.readString(out);
@@ -679,23 +669,10 @@ class DayTwoSandboxTest {
 
   /** Synthesizes, plans and returns each changed address → actions. */
   private Map<String, String> plannedChanges() {
-    cdktf("synth").ok("cdktf synth");
-    run(Duration.ofMinutes(3), deployEnv, false, "bash", "-c", "cd " + stackDir() + " && tofu plan -input=false -lock=false -no-color -out=e2e.plan")
-        .ok("tofu plan");
-    String json = run(Duration.ofMinutes(1), deployEnv, false, "bash", "-c", "cd " + stackDir() + " && tofu show -json e2e.plan")
+    synthAndPlan();
+    String json = run(Duration.ofMinutes(1), deployEnv, false, "bash", "-c", "cd " + sandbox.stackDir() + " && tofu show -json e2e.plan")
         .ok("tofu show").output();
-    Map<String, String> changes = new TreeMap<>();
-    try {
-      for (JsonNode change : TestStacks.JSON.readTree(json).path("resource_changes")) {
-        String actions = change.at("/change/actions").toString();
-        if (!actions.equals("[\"no-op\"]")) {
-          changes.put(change.get("address").asText(), actions);
-        }
-      }
-    } catch (IOException e) {
-      throw new AssertionError("tofu show -json printed no JSON:\n" + json, e);
-    }
-    return changes;
+    return Sandbox.plannedChanges(json);
   }
 
   /** Each resource address in the state with its id; empty when there is no state. */

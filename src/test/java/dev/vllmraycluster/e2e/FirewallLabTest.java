@@ -27,7 +27,7 @@ class FirewallLabTest {
 
   @Test
   void everyBackendKeepsOutsidersOutAndLeavesTheHostAsItWas() throws IOException {
-    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn)");
+    Sandbox.assertRoot();
     Sandbox.step("sandbox prepare (the lab overlays the sandbox's rootfs)");
     Sandbox.run(Duration.ofMinutes(15), "sandbox/sandbox", "prepare").ok("sandbox prepare");
     try {

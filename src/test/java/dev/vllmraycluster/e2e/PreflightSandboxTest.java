@@ -66,7 +66,7 @@ class PreflightSandboxTest {
 
   @BeforeAll
   void sandbox() throws IOException {
-    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn)");
+    Sandbox.assertRoot();
     sandbox.up(3);
     yaml = Files.readString(sandbox.stackFile);
     spec = new StackLoader(Sandbox.ROOT).load(sandbox.stackFile).spec();

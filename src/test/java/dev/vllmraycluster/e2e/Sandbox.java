@@ -3,6 +3,7 @@ package dev.vllmraycluster.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.vllmraycluster.TestStacks;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,6 +32,11 @@ final class Sandbox {
       assertEquals(0, exitCode, what + " failed (exit " + exitCode + "):\n" + tail(output, 4000));
       return this;
     }
+  }
+
+  /** The e2e tier makes sandbox hosts (systemd-nspawn): it needs root. */
+  static void assertRoot() {
+    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn); run it as root");
   }
 
   static void step(String message) {
@@ -102,6 +109,27 @@ final class Sandbox {
 
   static Result run(Duration timeout, String... command) {
     return run(timeout, Map.of(), true, command);
+  }
+
+  /** A shell command on this machine (the deploy machine), its output not echoed: its output, or fails as {@code what}. */
+  static String onDeployMachine(Duration timeout, String what, String shell) {
+    return run(timeout, Map.of(), false, "bash", "-c", shell).ok(what).output();
+  }
+
+  /** Each address a plan changes, with its actions, from the plan's {@code tofu show -json}: no-ops left out. */
+  static Map<String, String> plannedChanges(String planJson) {
+    Map<String, String> changes = new TreeMap<>();
+    try {
+      for (JsonNode change : TestStacks.JSON.readTree(planJson).path("resource_changes")) {
+        String actions = change.at("/change/actions").toString();
+        if (!actions.equals("[\"no-op\"]")) {
+          changes.put(change.get("address").asText(), actions);
+        }
+      }
+    } catch (IOException e) {
+      throw new AssertionError("tofu show -json printed no JSON:\n" + planJson, e);
+    }
+    return changes;
   }
 
   /** Polls {@code check} until {@code done} accepts its result or the deadline passes. */

@@ -1,6 +1,7 @@
 package dev.vllmraycluster.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,6 +14,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * A sandbox instance one e2e test class owns: its own hosts, bridge ({@code vrcbr<index>}),
@@ -161,6 +164,33 @@ final class SandboxInstance implements AutoCloseable {
     return r.output();
   }
 
+  /** The main process of {@code unit} on {@code host}; fails when the unit has none. */
+  String mainPid(String host, String unit) {
+    String pid = onOk(host, "systemctl show -p MainPID --value " + unit).strip();
+    assertFalse(pid.isEmpty() || pid.equals("0"), unit + " on " + host + " has no main process");
+    return pid;
+  }
+
+  /** The API as clients reach it: the proxy's HTTPS on 9001 of the head. */
+  String api() {
+    return "https://" + ip("head") + ":9001";
+  }
+
+  /** The cluster's CA the deploy wrote (the file output api_ca_certificate names, in the project directory). */
+  Path apiCaFile() {
+    return project.resolve(".vrc").resolve(stack()).resolve("api-ca.crt");
+  }
+
+  /** curl's option to check the proxy's certificate with {@link #apiCaFile()}. */
+  String caOption() {
+    return "--cacert " + apiCaFile();
+  }
+
+  /** The synthesized stack in the instance's project directory (where OpenTofu runs). */
+  Path stackDir() {
+    return project.resolve("cdktf.out/stacks").resolve(stack());
+  }
+
   /** The pinned cdktf CLI in the instance's project directory. */
   Sandbox.Result cdktf(Map<String, String> env, String... args) {
     return cdktfIn(project, env, args);
@@ -206,6 +236,22 @@ final class SandboxInstance implements AutoCloseable {
   /** The local state file of a stack deployed from the instance's project directory. */
   Path state() {
     return project.resolve("terraform." + stack() + ".tfstate");
+  }
+
+  /** For a test class's {@code @RegisterExtension}: {@link #journalsOnFailure(ExtensionContext)} when a test fails. */
+  TestWatcher journalsOnFailure() {
+    return new TestWatcher() {
+      @Override
+      public void testFailed(ExtensionContext context, Throwable cause) {
+        journalsOnFailure(context);
+      }
+    };
+  }
+
+  /** Says which test failed and prints each host's journal of our units. */
+  void journalsOnFailure(ExtensionContext context) {
+    Sandbox.step("failed: " + context.getDisplayName() + " — journals of our units");
+    dumpJournals();
   }
 
   /** Prints each host's journal of our units: for a failed test. */

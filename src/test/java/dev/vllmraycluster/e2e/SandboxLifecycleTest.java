@@ -27,7 +27,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
 
@@ -55,18 +54,11 @@ class SandboxLifecycleTest {
       + "/opt/vllm_env/bin/ray status --address " + headIp + ":6379";
 
   @RegisterExtension
-  final TestWatcher journalsOnFailure =
-      new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-          Sandbox.step("failed: " + context.getDisplayName() + " — journals of our units");
-          sandbox.dumpJournals();
-        }
-      };
+  final TestWatcher journalsOnFailure = sandbox.journalsOnFailure();
 
   @BeforeAll
   void sandboxUp() {
-    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn); run it as root");
+    Sandbox.assertRoot();
     // The outsider: a host on the bridge that is not in the cluster.
     sandbox.up(3, "--outsider");
   }
@@ -97,17 +89,17 @@ class SandboxLifecycleTest {
     assertTrue(status.matches("(?s).*/3\\.0 GPU.*"), "3 logical GPUs declared:\n" + status);
 
     step("a chat completion on 9001 (the proxy, HTTPS with the cluster's CA) with the key");
-    String answer = onDeployMachine("curl " + caOption() + " -sS -m 30 -H 'Authorization: Bearer " + apiKey + "' -H 'Content-Type: application/json' "
+    String answer = onDeployMachine("curl " + sandbox.caOption() + " -sS -m 30 -H 'Authorization: Bearer " + apiKey + "' -H 'Content-Type: application/json' "
         + "-d '{\"model\": \"tiny-llama\", \"messages\": [{\"role\": \"user\", \"content\": \"hello cluster\"}]}' "
-        + api() + "/v1/chat/completions");
+        + sandbox.api() + "/v1/chat/completions");
     System.out.println(answer);
     assertContains(answer, "\"chat.completion\"", "an OpenAI chat completion");
     assertContains(answer, "hello cluster", "the answer went through the workers");
-    String unauthorized = onDeployMachine("curl " + caOption() + " -s -o /dev/null -w '%{http_code}' -m 10 " + api() + "/v1/models");
+    String unauthorized = onDeployMachine("curl " + sandbox.caOption() + " -s -o /dev/null -w '%{http_code}' -m 10 " + sandbox.api() + "/v1/models");
     assertEquals("401", unauthorized.strip(), "/v1 without the key");
 
     step("the placement spans the Ray cluster (TP 2 bundles of 1 GPU)");
-    String placement = onDeployMachine("curl " + caOption() + " -sS -m 10 -H 'Authorization: Bearer " + apiKey + "' " + api() + "/standin/placement");
+    String placement = onDeployMachine("curl " + sandbox.caOption() + " -sS -m 10 -H 'Authorization: Bearer " + apiKey + "' " + sandbox.api() + "/standin/placement");
     System.out.println(placement);
     assertContains(placement, sandbox.net() + ".", "ranks placed on sandbox nodes");
 
@@ -219,7 +211,7 @@ class SandboxLifecycleTest {
             host + ": processes with the API key in their environment");
       }
     }
-    String placement = onDeployMachine("curl -sS -m 10 " + caOption() + " -H 'Authorization: Bearer " + apiKey + "' " + api() + "/standin/placement");
+    String placement = onDeployMachine("curl -sS -m 10 " + sandbox.caOption() + " -H 'Authorization: Bearer " + apiKey + "' " + sandbox.api() + "/standin/placement");
     assertTrue(placement.contains("\"secrets_in_environ\": []") && !placement.contains("\"VLLM_API_KEY\""), placement);
     sandbox.onOk("head", "stat -c '%a %U' /etc/vllm-ray-cluster/secrets/vllm.env | grep -qx '600 root'");
     sandbox.onOk("head", "stat -c '%a %U' /etc/vllm-ray-cluster/secrets/ray-token | grep -qx '400 vllm-ray'");
@@ -232,16 +224,16 @@ class SandboxLifecycleTest {
     assertEquals(Map.of(), plannedChanges(), "a second plan");
     step("cdktf deploy again: nothing to do (same resources in the state, services not restarted)");
     Map<String, String> before = stateIds();
-    String rayPid = mainPid("head", "vrc-ray-head");
-    String vllmPid = mainPid("head", "vrc-vllm");
+    String rayPid = sandbox.mainPid("head", "vrc-ray-head");
+    String vllmPid = sandbox.mainPid("head", "vrc-vllm");
     cdktf("deploy", stack, "--auto-approve").ok("cdktf deploy (no-op)");
     assertEquals(before, stateIds(), "a no-op deploy created or replaced a resource");
-    assertEquals(rayPid, mainPid("head", "vrc-ray-head"), "the Ray head was restarted");
-    assertEquals(vllmPid, mainPid("head", "vrc-vllm"), "vLLM was restarted");
+    assertEquals(rayPid, sandbox.mainPid("head", "vrc-ray-head"), "the Ray head was restarted");
+    assertEquals(vllmPid, sandbox.mainPid("head", "vrc-vllm"), "vLLM was restarted");
 
     step("plan-review after the deploy: no changes, no secret");
     dev.vllmraycluster.review.PlanReview review = dev.vllmraycluster.review.TofuPlans.planAndReview(
-        dev.vllmraycluster.review.TofuPlans.binary(Sandbox.ROOT), stackDir(), stack, deployEnv);
+        dev.vllmraycluster.review.TofuPlans.binary(Sandbox.ROOT), sandbox.stackDir(), stack, deployEnv);
     String md = review.markdown();
     System.out.println(md);
     assertTrue(review.summary().noChanges(), review.summary().toString());
@@ -288,12 +280,12 @@ class SandboxLifecycleTest {
     assertEquals(3, preflight.path("nodes").size(), preflight.toString());
 
     step("tofu apply in the moved output, head_vllm replaced: it uploads the host modules staged in it");
-    String headRayPid = mainPid("head", "vrc-ray-head");
-    String vllmPid = mainPid("head", "vrc-vllm");
+    String headRayPid = sandbox.mainPid("head", "vrc-ray-head");
+    String vllmPid = sandbox.mainPid("head", "vrc-vllm");
     run(dir, SandboxInstance.DEPLOY_TIMEOUT, deployEnv, true, tofu, "apply", "-input=false", "-no-color", "-auto-approve",
         "-replace=terraform_data.head_vllm").ok("tofu apply -replace=terraform_data.head_vllm (moved)");
-    assertNotEquals(vllmPid, mainPid("head", "vrc-vllm"), "head_vllm was not applied again");
-    assertEquals(headRayPid, mainPid("head", "vrc-ray-head"), "the Ray head was restarted");
+    assertNotEquals(vllmPid, sandbox.mainPid("head", "vrc-vllm"), "head_vllm was not applied again");
+    assertEquals(headRayPid, sandbox.mainPid("head", "vrc-ray-head"), "the Ray head was restarted");
     for (String file : List.of("vllm/apply.sh", "vllm/run.sh", "common/lib.sh")) {
       String installed = sandbox.onOk("head", "sha256sum /opt/vllm-ray-cluster/modules/" + file).split(" ")[0];
       assertEquals(dev.vllmraycluster.node.ProjectLayout.fileDigest(Sandbox.ROOT.resolve("modules").resolve(file)), installed,
@@ -302,17 +294,17 @@ class SandboxLifecycleTest {
     Sandbox.Result again = run(dir, Duration.ofMinutes(3), deployEnv, false, tofu, "plan", "-input=false", "-no-color",
         "-lock=false", "-detailed-exitcode");
     assertEquals(0, again.exitCode(), "after the apply the moved output plans changes:\n" + again.output());
-    String models = onDeployMachine("curl -s -o /dev/null -w '%{http_code}' -m 10 " + caOption() + " -H 'Authorization: Bearer "
-        + apiKey + "' " + api() + "/v1/models");
+    String models = onDeployMachine("curl -s -o /dev/null -w '%{http_code}' -m 10 " + sandbox.caOption() + " -H 'Authorization: Bearer "
+        + apiKey + "' " + sandbox.api() + "/v1/models");
     assertEquals("200", models.strip(), "vLLM does not answer after the apply from the moved output");
   }
 
   @Test
   @Order(5)
   void changingAVllmFlagReplacesOnlyVllmAndRayKeepsRunning() throws IOException {
-    String headRayPid = mainPid("head", "vrc-ray-head");
-    String workerRayPid = mainPid("worker1", "vrc-ray-worker");
-    String vllmPid = mainPid("head", "vrc-vllm");
+    String headRayPid = sandbox.mainPid("head", "vrc-ray-head");
+    String workerRayPid = sandbox.mainPid("worker1", "vrc-ray-worker");
+    String vllmPid = sandbox.mainPid("head", "vrc-vllm");
     String yaml = Files.readString(stackFile);
     String changed = yaml.replace("gpu_memory_utilization: 0.9", "gpu_memory_utilization: 0.85");
     assertNotEquals(yaml, changed, "the sandbox stack sets gpu_memory_utilization: 0.9");
@@ -323,11 +315,11 @@ class SandboxLifecycleTest {
 
     step("cdktf deploy the vLLM-only change");
     cdktf("deploy", stack, "--auto-approve").ok("cdktf deploy (vLLM flag)");
-    assertEquals(headRayPid, mainPid("head", "vrc-ray-head"), "the Ray head kept running");
-    assertEquals(workerRayPid, mainPid("worker1", "vrc-ray-worker"), "the Ray worker kept running");
-    assertNotEquals(vllmPid, mainPid("head", "vrc-vllm"), "vLLM was restarted");
+    assertEquals(headRayPid, sandbox.mainPid("head", "vrc-ray-head"), "the Ray head kept running");
+    assertEquals(workerRayPid, sandbox.mainPid("worker1", "vrc-ray-worker"), "the Ray worker kept running");
+    assertNotEquals(vllmPid, sandbox.mainPid("head", "vrc-vllm"), "vLLM was restarted");
     assertContains(sandbox.onOk("head", "cat /etc/vllm-ray-cluster/vllm.args"), "0.85", "the new flag is in use");
-    String code = onDeployMachine("curl " + caOption() + " -s -o /dev/null -w '%{http_code}' -m 10 -H 'Authorization: Bearer " + apiKey + "' " + api() + "/v1/models");
+    String code = onDeployMachine("curl " + sandbox.caOption() + " -s -o /dev/null -w '%{http_code}' -m 10 -H 'Authorization: Bearer " + apiKey + "' " + sandbox.api() + "/v1/models");
     assertEquals("200", code.strip());
   }
 
@@ -340,13 +332,13 @@ class SandboxLifecycleTest {
         + "&& systemctl restart ssh");
     String yaml = Files.readString(stackFile);
     Files.writeString(stackFile, yaml.replace("gpu_memory_utilization: 0.85", "gpu_memory_utilization: 0.8"));
-    String vllmPid = mainPid("head", "vrc-vllm");
+    String vllmPid = sandbox.mainPid("head", "vrc-vllm");
     try {
       step("cdktf deploy of a vLLM change: refused before anything runs on the head");
       Sandbox.Result refused = cdktf("deploy", stack, "--auto-approve");
       assertNotEquals(0, refused.exitCode(), "a deploy to a host with another key must fail");
       assertContains(sandbox.onOk("head", "cat /etc/vllm-ray-cluster/vllm.args"), "0.85", "the head still has the old flag");
-      assertEquals(vllmPid, mainPid("head", "vrc-vllm"), "vLLM was not even stopped");
+      assertEquals(vllmPid, sandbox.mainPid("head", "vrc-vllm"), "vLLM was not even stopped");
       sandbox.onOk("head", "[ -z \"$(ls -A /run/vrc-stage-root)\" ]");
     } finally {
       step("the head's own key back");
@@ -385,7 +377,7 @@ class SandboxLifecycleTest {
         "api_allowed_networks: [" + sandbox.bridgeIp() + "/32, " + extra + "]");
     assertNotEquals(yaml, changed, "the sandbox stack lists its API clients");
     Files.writeString(stackFile, changed);
-    String rayPid = mainPid("head", "vrc-ray-head");
+    String rayPid = sandbox.mainPid("head", "vrc-ray-head");
     step("the outsider knocks on 6379 every 0.1 s while the firewalls are replaced");
     sandbox.onOk("outsider", "rm -f /run/knock.log; systemd-run --unit=e2e-knock bash -c 'while true; do "
         + "if timeout 0.5 bash -c \"</dev/tcp/" + headIp + "/6379\" 2>/dev/null; then echo open; else echo shut; fi >>/run/knock.log; "
@@ -403,7 +395,7 @@ class SandboxLifecycleTest {
     assertFalse(knocks.contains("open"), "6379 was reachable from the outsider during the change:\n" + knocks);
     assertContains(sandbox.onOk("head", "nft list set inet vllm_ray_cluster api_clients_v4"), sandbox.net() + ".250",
         "the new client network is in the rules");
-    assertEquals(rayPid, mainPid("head", "vrc-ray-head"), "Ray kept running");
+    assertEquals(rayPid, sandbox.mainPid("head", "vrc-ray-head"), "Ray kept running");
     sandbox.onOk("head", "systemctl is-active vrc-firewall && nft list table inet vllm_ray_cluster >/dev/null");
   }
 
@@ -469,10 +461,6 @@ class SandboxLifecycleTest {
     return sandbox.cdktf(deployEnv, args);
   }
 
-  private Path stackDir() {
-    return sandbox.project.resolve("cdktf.out/stacks").resolve(stack);
-  }
-
   /** Each resource address in the state with its id (a replaced terraform_data gets a new one). */
   private Map<String, String> stateIds() {
     Map<String, String> ids = new TreeMap<>();
@@ -492,45 +480,19 @@ class SandboxLifecycleTest {
   /** Synthesizes, plans the stack with OpenTofu and returns each changed address → actions. */
   private Map<String, String> plannedChanges() {
     cdktf("synth").ok("cdktf synth");
-    Path dir = stackDir();
+    Path dir = sandbox.stackDir();
     // init first: an output synthesized anew (after the moved-output test) has no .terraform yet.
     run(Duration.ofMinutes(3), deployEnv, false, "bash", "-c",
         "cd " + dir + " && tofu init -input=false -no-color >/dev/null && tofu plan -input=false -lock=false -no-color -out=e2e.plan")
         .ok("tofu plan");
     String json = run(Duration.ofMinutes(1), deployEnv, false, "bash", "-c",
         "cd " + dir + " && tofu show -json e2e.plan").ok("tofu show").output();
-    Map<String, String> changes = new TreeMap<>();
-    try {
-      for (JsonNode change : TestStacks.JSON.readTree(json).path("resource_changes")) {
-        String actions = change.at("/change/actions").toString();
-        if (!actions.equals("[\"no-op\"]")) {
-          changes.put(change.get("address").asText(), actions);
-        }
-      }
-    } catch (IOException e) {
-      throw new AssertionError("tofu show -json printed no JSON:\n" + json, e);
-    }
+    Map<String, String> changes = Sandbox.plannedChanges(json);
     System.out.println("[e2e] planned changes: " + changes);
     return changes;
   }
 
-  /** The API as clients reach it: the proxy's HTTPS on 9001. */
-  private String api() {
-    return "https://" + headIp + ":9001";
-  }
-
-  /** curl's option to check the proxy's certificate with the CA the deploy wrote (output api_ca_certificate). */
-  private String caOption() {
-    return "--cacert " + sandbox.project.resolve(".vrc").resolve(stack).resolve("api-ca.crt");
-  }
-
   private static String onDeployMachine(String shell) {
-    return run(Duration.ofSeconds(60), Map.of(), false, "bash", "-c", shell).ok(shell).output();
-  }
-
-  private String mainPid(String host, String unit) {
-    String pid = sandbox.onOk(host, "systemctl show -p MainPID --value " + unit).strip();
-    assertFalse(pid.isEmpty() || pid.equals("0"), unit + " on " + host + " has no main process");
-    return pid;
+    return Sandbox.onDeployMachine(Duration.ofSeconds(60), shell, shell);
   }
 }

@@ -31,7 +31,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
 
@@ -64,18 +63,11 @@ class SecretLifecycleSandboxTest {
   final Map<String, String> env = new HashMap<>();
 
   @RegisterExtension
-  final TestWatcher journalsOnFailure =
-      new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-          Sandbox.step("failed: " + context.getDisplayName() + " — journals of our units");
-          sandbox.dumpJournals();
-        }
-      };
+  final TestWatcher journalsOnFailure = sandbox.journalsOnFailure();
 
   @BeforeAll
   void sandboxUp() throws IOException {
-    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn); run it as root");
+    Sandbox.assertRoot();
     sandbox.up(2);
     env.put("TF_VAR_vllm_api_key", key1);
     env.put("TF_VAR_ray_auth_token", token1);
@@ -98,8 +90,8 @@ class SecretLifecycleSandboxTest {
   @Test
   @Order(2)
   void aRotatedApiKeyWorksRightAfterTheDeployAndTheOldOneGets401() {
-    String headRay = mainPid("head", "vrc-ray-head");
-    String workerRay = mainPid("worker1", "vrc-ray-worker");
+    String headRay = sandbox.mainPid("head", "vrc-ray-head");
+    String workerRay = sandbox.mainPid("worker1", "vrc-ray-worker");
     env.put("TF_VAR_vllm_api_key", key2);
     step("plan with the new key: its fingerprint changes and only vLLM and the API proxy (its key lines) are replaced");
     assertEquals(Map.of("terraform_data.secret_api_key", "[\"update\"]", "terraform_data.head_vllm", "[\"delete\",\"create\"]",
@@ -110,8 +102,8 @@ class SecretLifecycleSandboxTest {
     assertEquals("401", chat(key1), "the old key");
     assertEquals("401", status("/v1/models", null), "no key");
     assertEquals(sha256("VLLM_API_KEY=" + key2 + "\n"), fileDigest("head", SECRETS + "/vllm.env"), "the key file on the head");
-    assertEquals(headRay, mainPid("head", "vrc-ray-head"), "Ray kept running on the head");
-    assertEquals(workerRay, mainPid("worker1", "vrc-ray-worker"), "Ray kept running on the worker");
+    assertEquals(headRay, sandbox.mainPid("head", "vrc-ray-head"), "Ray kept running on the head");
+    assertEquals(workerRay, sandbox.mainPid("worker1", "vrc-ray-worker"), "Ray kept running on the worker");
   }
 
   @Test
@@ -152,7 +144,7 @@ class SecretLifecycleSandboxTest {
   @Test
   @Order(5)
   void aVllmThatFailsToStartUndoesItsStepAndRayKeepsRunning() throws IOException {
-    String headRay = mainPid("head", "vrc-ray-head");
+    String headRay = sandbox.mainPid("head", "vrc-ray-head");
     step("the model's config.json moved away on the head, and vLLM's readiness wait changed: vLLM is replaced and cannot start");
     sandbox.onOk("head", "mv " + MODEL_DIR + "/config.json /root/e2e-config.json");
     boundReadiness(45);
@@ -162,7 +154,7 @@ class SecretLifecycleSandboxTest {
     assertContains(failed.output(), "undone: nothing of this step is left here", "the undo finished");
     step("nothing of the failed step is left on the head; Ray is untouched");
     assertNothingOfVllm();
-    assertEquals(headRay, mainPid("head", "vrc-ray-head"), "Ray kept running");
+    assertEquals(headRay, sandbox.mainPid("head", "vrc-ray-head"), "Ray kept running");
     sandbox.onOk("head", "test -s " + SECRETS + "/ray-token");
     assertEquals("tainted", stateStatus("head_vllm"), "OpenTofu marks the failed step tainted");
 
@@ -190,7 +182,7 @@ class SecretLifecycleSandboxTest {
     assertEquals("tainted", stateStatus("head_vllm"));
     step("two healthy, running steps tainted by hand: OpenTofu will run no remove.sh for them");
     for (String r : List.of("worker1_ray", "head_model")) {
-      run(stackDir(), Duration.ofMinutes(2), env, true, tofu(), "taint", "-no-color", "terraform_data." + r).ok("tofu taint " + r);
+      run(sandbox.stackDir(), Duration.ofMinutes(2), env, true, tofu(), "taint", "-no-color", "terraform_data." + r).ok("tofu taint " + r);
     }
     sandbox.onOk("worker1", "systemctl is-active vrc-ray-worker && test -s " + SECRETS + "/ray-token");
 
@@ -252,18 +244,12 @@ class SecretLifecycleSandboxTest {
   private String chat(String key) {
     return onDeployMachine("curl -s -o /dev/null -w '%{http_code}' -m 60 -H @<(echo " + header(key) + " | base64 -d) "
         + "-H 'Content-Type: application/json' -d '{\"model\": \"tiny-llama\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}' "
-        + "--cacert " + caFile() + " https://" + headIp + ":9001/v1/chat/completions").strip();
+        + "--cacert " + sandbox.apiCaFile() + " " + sandbox.api() + "/v1/chat/completions").strip();
   }
 
   private String status(String path, String key) {
     String auth = key == null ? "" : "-H @<(echo " + header(key) + " | base64 -d) ";
-    return onDeployMachine("curl -s -o /dev/null -w '%{http_code}' -m 30 --cacert " + caFile() + " " + auth + "https://" + headIp
-        + ":9001" + path).strip();
-  }
-
-  /** The cluster's CA the deploy wrote (output api_ca_certificate, relative to the project): the API is the proxy's HTTPS. */
-  private java.nio.file.Path caFile() {
-    return sandbox.project.resolve(".vrc").resolve(sandbox.stack()).resolve("api-ca.crt");
+    return onDeployMachine("curl -s -o /dev/null -w '%{http_code}' -m 30 --cacert " + sandbox.apiCaFile() + " " + auth + sandbox.api() + path).strip();
   }
 
   private static String header(String key) {
@@ -293,10 +279,6 @@ class SecretLifecycleSandboxTest {
     return sandbox.cdktf(env, args);
   }
 
-  private Path stackDir() {
-    return sandbox.project.resolve("cdktf.out/stacks").resolve(stack);
-  }
-
   /** A resource's status in the state: "tainted", or "" for a healthy one. */
   private String stateStatus(String name) {
     try {
@@ -317,21 +299,11 @@ class SecretLifecycleSandboxTest {
    */
   private Map<String, String> plannedChanges(Map<String, String> secrets) {
     sandbox.cdktf(secrets, "synth").ok("cdktf synth");
-    Path dir = stackDir();
+    Path dir = sandbox.stackDir();
     run(dir, Duration.ofMinutes(3), secrets, false, tofu(), "plan", "-input=false", "-lock=false", "-no-color", "-out=e2e.plan")
         .ok("tofu plan");
     String json = run(dir, Duration.ofMinutes(1), secrets, false, tofu(), "show", "-json", "e2e.plan").ok("tofu show").output();
-    Map<String, String> changes = new TreeMap<>();
-    try {
-      for (JsonNode change : TestStacks.JSON.readTree(json).path("resource_changes")) {
-        String actions = change.at("/change/actions").toString();
-        if (!actions.equals("[\"no-op\"]")) {
-          changes.put(change.get("address").asText(), actions);
-        }
-      }
-    } catch (IOException e) {
-      throw new AssertionError("tofu show -json printed no JSON:\n" + json, e);
-    }
+    Map<String, String> changes = Sandbox.plannedChanges(json);
     System.out.println("[e2e] planned changes: " + changes);
     return changes;
   }
@@ -342,12 +314,6 @@ class SecretLifecycleSandboxTest {
   }
 
   private static String onDeployMachine(String shell) {
-    return run(Duration.ofSeconds(90), Map.of(), false, "bash", "-c", shell).ok("a command on the deploy machine").output();
-  }
-
-  private String mainPid(String host, String unit) {
-    String pid = sandbox.onOk(host, "systemctl show -p MainPID --value " + unit).strip();
-    assertFalse(pid.isEmpty() || pid.equals("0"), unit + " on " + host + " has no main process");
-    return pid;
+    return Sandbox.onDeployMachine(Duration.ofSeconds(90), "a command on the deploy machine", shell);
   }
 }

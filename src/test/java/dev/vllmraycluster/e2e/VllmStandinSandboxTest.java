@@ -32,7 +32,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
 
@@ -62,17 +61,11 @@ class VllmStandinSandboxTest {
   private double headCacheCreated;
 
   @RegisterExtension
-  final TestWatcher journalsOnFailure = new TestWatcher() {
-    @Override
-    public void testFailed(ExtensionContext context, Throwable cause) {
-      step("failed: " + context.getDisplayName() + " — journals of our units");
-      sandbox.dumpJournals();
-    }
-  };
+  final TestWatcher journalsOnFailure = sandbox.journalsOnFailure();
 
   @BeforeAll
   void sandboxUp() throws IOException {
-    assertEquals("root", System.getProperty("user.name"), "the e2e tier needs root (systemd-nspawn)");
+    Sandbox.assertRoot();
     sandbox.up(3);
     String yaml = Files.readString(sandbox.stackFile);
     String dp = yaml.replace("tensor_parallel_size: 2", DP);
@@ -215,7 +208,7 @@ class VllmStandinSandboxTest {
   @Order(5)
   void dataParallelEngineDeathEndsVllmWithStatusOneAndSystemdRestartsIt() {
     String worker = replicaWorker();
-    String before = mainPid("head", "vrc-vllm");
+    String before = sandbox.mainPid("head", "vrc-vllm");
     step("kill the Ray node holding DP rank 1 (" + worker + "): every process of the service user there");
     killRayNode(worker);
     String journal = Sandbox.waitFor("vLLM to report the engine's death and exit 1", Duration.ofSeconds(90),
@@ -224,7 +217,7 @@ class VllmStandinSandboxTest {
     assertContains(journal, "Engine core process", "0.33.0's message for a dead DP engine");
     step("systemd restarts vLLM (Restart=always); it serves again once the Ray node is back");
     waitHealthy();
-    assertNotEquals(before, mainPid("head", "vrc-vllm"), "a new vLLM process");
+    assertNotEquals(before, sandbox.mainPid("head", "vrc-vllm"), "a new vLLM process");
     assertContains(chat("after the restart"), "data-parallel rank", "DP 2 again");
   }
 
@@ -248,7 +241,7 @@ class VllmStandinSandboxTest {
     assertTrue(victim != null, "a rank on a worker: " + ranks);
     step("kill the Ray node of a rank (" + victim + "): every process of the service user there");
     String restarts = sandbox.onOk("head", "systemctl show -p NRestarts --value vrc-vllm").strip();
-    String before = mainPid("head", "vrc-vllm");
+    String before = sandbox.mainPid("head", "vrc-vllm");
     String since = sandbox.onOk("head", "date +%s").strip();
     killRayNode(victim);
     Set<String> seen = new TreeSet<>();
@@ -256,7 +249,7 @@ class VllmStandinSandboxTest {
     boolean restarted = false;
     while (System.nanoTime() < deadline && !restarted) {
       seen.add(run(Duration.ofSeconds(10), Map.of(), false, "bash", "-c",
-          "curl -s " + caOption() + " -o /dev/null -m 3 -w '%{http_code}' " + api() + "/health").output().strip());
+          "curl -s " + sandbox.caOption() + " -o /dev/null -m 3 -w '%{http_code}' " + sandbox.api() + "/health").output().strip());
       restarted = !sandbox.onOk("head", "systemctl show -p NRestarts --value vrc-vllm").strip().equals(restarts);
       Sandbox.sleep(500);
     }
@@ -270,7 +263,7 @@ class VllmStandinSandboxTest {
     assertFalse(journal.contains("Failed with result"), journal);
     step("it serves again once the Ray node is back");
     waitHealthy();
-    assertNotEquals(before, mainPid("head", "vrc-vllm"), "a new vLLM process");
+    assertNotEquals(before, sandbox.mainPid("head", "vrc-vllm"), "a new vLLM process");
   }
 
   @Test
@@ -286,16 +279,6 @@ class VllmStandinSandboxTest {
 
   // ------------------------------------------------------------------ helpers
 
-  /** The API as clients reach it: the proxy's HTTPS on 9001. */
-  private String api() {
-    return "https://" + headIp + ":9001";
-  }
-
-  /** curl's option to check the proxy's certificate with the CA the deploy wrote (output api_ca_certificate). */
-  private String caOption() {
-    return "--cacert " + sandbox.project.resolve(".vrc").resolve(sandbox.stack()).resolve("api-ca.crt");
-  }
-
   private Sandbox.Result cdktf(String... args) {
     return sandbox.cdktf(deployEnv, args);
   }
@@ -306,8 +289,8 @@ class VllmStandinSandboxTest {
   }
 
   private JsonNode placement() {
-    String json = run(Duration.ofSeconds(30), Map.of(), false, "bash", "-c",
-        "curl -sS -m 20 " + caOption() + " -H 'Authorization: Bearer " + apiKey + "' " + api() + "/standin/placement").ok("placement").output();
+    String json = Sandbox.onDeployMachine(Duration.ofSeconds(30), "placement",
+        "curl -sS -m 20 " + sandbox.caOption() + " -H 'Authorization: Bearer " + apiKey + "' " + sandbox.api() + "/standin/placement");
     try {
       return TestStacks.JSON.readTree(json);
     } catch (IOException e) {
@@ -316,16 +299,16 @@ class VllmStandinSandboxTest {
   }
 
   private String chat(String text) {
-    return run(Duration.ofSeconds(60), Map.of(), false, "bash", "-c",
-        "curl -sS -m 30 " + caOption() + " -H 'Authorization: Bearer " + apiKey + "' -H 'Content-Type: application/json' "
+    return Sandbox.onDeployMachine(Duration.ofSeconds(60), "chat",
+        "curl -sS -m 30 " + sandbox.caOption() + " -H 'Authorization: Bearer " + apiKey + "' -H 'Content-Type: application/json' "
             + "-d '{\"model\": \"tiny-llama\", \"messages\": [{\"role\": \"user\", \"content\": \"" + text + "\"}]}' "
-            + api() + "/v1/chat/completions").ok("chat").output();
+            + sandbox.api() + "/v1/chat/completions");
   }
 
   private void waitHealthy() {
     Sandbox.waitFor("vLLM /health 200", Duration.ofMinutes(4),
         () -> run(Duration.ofSeconds(10), Map.of(), false, "bash", "-c",
-            "curl -s " + caOption() + " -o /dev/null -m 3 -w '%{http_code}' " + api() + "/health"),
+            "curl -s " + sandbox.caOption() + " -o /dev/null -m 3 -w '%{http_code}' " + sandbox.api() + "/health"),
         r -> r.output().strip().equals("200"));
   }
 
@@ -372,12 +355,6 @@ class VllmStandinSandboxTest {
       }
     }
     return out;
-  }
-
-  private String mainPid(String host, String unit) {
-    String pid = sandbox.onOk(host, "systemctl show -p MainPID --value " + unit).strip();
-    assertFalse(pid.isEmpty() || pid.equals("0"), unit + " on " + host + " has no main process");
-    return pid;
   }
 
   private static List<String> strings(JsonNode array) {

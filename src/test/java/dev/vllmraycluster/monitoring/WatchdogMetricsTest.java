@@ -3,15 +3,15 @@ package dev.vllmraycluster.monitoring;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vllmraycluster.Python;
 import dev.vllmraycluster.TestStacks;
 import dev.vllmraycluster.preflight.Fixtures;
 import dev.vllmraycluster.status.PromText;
 import dev.vllmraycluster.status.PromText.Sample;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,11 +28,9 @@ class WatchdogMetricsTest {
   List<Sample> run(String status) throws Exception {
     Path f = tmp.resolve("watchdog.status");
     Files.writeString(f, status);
-    Process p = new ProcessBuilder("python3", "-I", SCRIPT.toString(), f.toString()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
-    assertEquals(0, p.exitValue(), out);
-    return PromText.parse(out);
+    Python.Result r = Python.run(Duration.ofSeconds(30), "-I", SCRIPT.toString(), f.toString());
+    assertEquals(0, r.code(), r.output());
+    return PromText.parse(r.output());
   }
 
   static double value(List<Sample> s, String name) {

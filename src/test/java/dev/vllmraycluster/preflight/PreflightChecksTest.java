@@ -141,14 +141,17 @@ class PreflightChecksTest {
     assertTrue(old.message().contains("vLLM 0.33.0+standin installs on Python <3.15,>=3.11 only"), old.message());
   }
 
-  @Test
-  void realGpusAgainstTheStack() {
-    // head: the 2 × H200 captures; TP 2 inside the head.
-    String yaml = Fixtures.sandboxStack(false)
+  /** The sandbox stack with real GPUs, all on the head (the 2 × H200 captures; TP 2 inside the head). */
+  private ClusterSpec twoGpuHead() {
+    return spec(Fixtures.sandboxStack(false)
         .replace("{name: head, role: head, address: 10.215.0.11, gpus: 1}", "{name: head, role: head, address: 10.215.0.11, gpus: 2}")
         .replace("{name: worker1, address: 10.215.0.12, gpus: 1}", "{name: worker1, address: 10.215.0.12, gpus: 0}")
-        .replace("{name: worker2, address: 10.215.0.13, gpus: 1}", "{name: worker2, address: 10.215.0.13, gpus: 0}");
-    ClusterSpec spec = spec(yaml);
+        .replace("{name: worker2, address: 10.215.0.13, gpus: 1}", "{name: worker2, address: 10.215.0.13, gpus: 0}"));
+  }
+
+  @Test
+  void realGpusAgainstTheStack() {
+    ClusterSpec spec = twoGpuHead();
     Map<String, NodeFacts> facts = h200(spec, "query-compute-apps.busy.noheader-nounits.txt", "694 vrc-ray-head.service");
     Report report = Preflight.evaluate(spec, facts);
     assertStatus(Status.OK, row(report, "head", "gpus"));
@@ -161,11 +164,7 @@ class PreflightChecksTest {
 
   @Test
   void failsWhenAnotherProcessHoldsTheMemoryVllmWants() {
-    String yaml = Fixtures.sandboxStack(false)
-        .replace("{name: head, role: head, address: 10.215.0.11, gpus: 1}", "{name: head, role: head, address: 10.215.0.11, gpus: 2}")
-        .replace("{name: worker1, address: 10.215.0.12, gpus: 1}", "{name: worker1, address: 10.215.0.12, gpus: 0}")
-        .replace("{name: worker2, address: 10.215.0.13, gpus: 1}", "{name: worker2, address: 10.215.0.13, gpus: 0}");
-    ClusterSpec spec = spec(yaml);
+    ClusterSpec spec = twoGpuHead();
     Map<String, NodeFacts> facts = h200(spec, "query-compute-apps.busy.noheader-nounits.txt", "694 -");
     Row memory = row(Preflight.evaluate(spec, facts), "head", "gpu-memory");
     assertStatus(Status.FAIL, memory);

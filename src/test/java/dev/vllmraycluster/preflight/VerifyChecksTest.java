@@ -27,6 +27,18 @@ class VerifyChecksTest {
         VerifyProbes.API_FROM_HERE, CommandResult.ok("200"));
   }
 
+  /** Verify's {@code check} row on the head once {@code probe} there answers {@code output} (kept in {@code facts}). */
+  static Row headRow(ClusterSpec spec, Map<String, NodeFacts> facts, String probe, String output, boolean keySet, String check) {
+    facts.get("head").put(probe, CommandResult.ok(output));
+    return row(Verify.evaluate(spec, facts, local(keySet)), "head", check);
+  }
+
+  /** {@link #headRow} on the probe results captured after the sandbox deploy. */
+  Row headRowWith(String probe, String output, boolean keySet, String check) {
+    ClusterSpec spec = spec(true);
+    return headRow(spec, Fixtures.facts(spec, "sandbox-bookworm/verify-deployed"), probe, output, keySet, check);
+  }
+
   @Test
   void deployedSandboxVerifies() {
     ClusterSpec spec = spec(true);
@@ -51,7 +63,7 @@ class VerifyChecksTest {
         + " (probe 5 s ago, every 5 s)", ok.message());
 
     // The status a real probe wrote right after it restarted a SIGSTOPped vLLM (sandbox head, 2026-12-05).
-    facts.get("head").put(VerifyProbes.WATCHDOG, CommandResult.ok("""
+    Row restarted = headRow(spec, facts, VerifyProbes.WATCHDOG, """
         active
         NOW=1796429400
         STATE=restarted
@@ -64,25 +76,21 @@ class VerifyChecksTest {
         LAST_RESTART_REASON=2 failed probes in a row (completion: no answer after 10036 ms: curl: (28) Operation timed out after 10001 milliseconds with 0 bytes received; Ray: 3 node(s) alive of 3, 3 of 3 GPU(s))
         INTERVAL_SECONDS=5
         FAILURES_BEFORE_RESTART=2
-        """));
-    Row restarted = row(Verify.evaluate(spec, facts, local(true)), "head", "watchdog");
+        """, true, "watchdog");
     assertStatus(Status.OK, restarted);
     assertTrue(restarted.message().contains("; 1 restart of vLLM, the last 20 s ago: 2 failed probes in a row (completion: no answer"),
         restarted.message());
 
-    facts.get("head").put(VerifyProbes.WATCHDOG, CommandResult.ok("inactive\nNOW=1796429400\n"));
-    Row stopped = row(Verify.evaluate(spec, facts, local(true)), "head", "watchdog");
+    Row stopped = headRow(spec, facts, VerifyProbes.WATCHDOG, "inactive\nNOW=1796429400\n", true, "watchdog");
     assertStatus(Status.FAIL, stopped);
     assertEquals("vrc-watchdog.timer is inactive: nothing restarts a vLLM that stops answering", stopped.message());
 
-    facts.get("head").put(VerifyProbes.WATCHDOG, CommandResult.ok("active\nNOW=1796429400\nSTATE=ok\nLAST_PROBE=1796429000\nRESTARTS=0\n"));
-    Row stale = row(Verify.evaluate(spec, facts, local(true)), "head", "watchdog");
+    Row stale = headRow(spec, facts, VerifyProbes.WATCHDOG, "active\nNOW=1796429400\nSTATE=ok\nLAST_PROBE=1796429000\nRESTARTS=0\n", true, "watchdog");
     assertStatus(Status.FAIL, stale);
     assertTrue(stale.message().startsWith("last probe 400 s ago: the watchdog is not probing"), stale.message());
 
-    facts.get("head").put(VerifyProbes.WATCHDOG, CommandResult.ok("active\nNOW=1796429400\nSTATE=waiting-for-ray\n"
-        + "DETAIL=not restarting vrc-vllm.service: its 2 rank(s) need GPUs Ray does not have\nLAST_PROBE=1796429399\nRESTARTS=0\n"));
-    assertStatus(Status.FAIL, row(Verify.evaluate(spec, facts, local(true)), "head", "watchdog"));
+    assertStatus(Status.FAIL, headRow(spec, facts, VerifyProbes.WATCHDOG, "active\nNOW=1796429400\nSTATE=waiting-for-ray\n"
+        + "DETAIL=not restarting vrc-vllm.service: its 2 rank(s) need GPUs Ray does not have\nLAST_PROBE=1796429399\nRESTARTS=0\n", true, "watchdog"));
 
     ClusterSpec off = TestStacks.load(dir, "sandbox", Fixtures.sandboxStack(true) + "watchdog: {enabled: false}\n").spec();
     assertTrue(Verify.evaluate(off, facts, local(true)).rows().stream().noneMatch(r -> r.check().equals("watchdog")),
@@ -103,10 +111,7 @@ class VerifyChecksTest {
 
   @Test
   void saysWhenTheKeyIsMissingHere() {
-    ClusterSpec spec = spec(true);
-    Map<String, NodeFacts> facts = Fixtures.facts(spec, "sandbox-bookworm/verify-deployed");
-    facts.get("head").put(VerifyProbes.MODELS, CommandResult.ok("{\"error\": \"Unauthorized\"}\n401"));
-    Row models = row(Verify.evaluate(spec, facts, local(false)), "head", "models");
+    Row models = headRowWith(VerifyProbes.MODELS, "{\"error\": \"Unauthorized\"}\n401", false, "models");
     assertStatus(Status.FAIL, models);
     assertEquals("https://10.215.0.11:9001/v1/models: HTTP 401 (TF_VAR_vllm_api_key is not set here)", models.message());
     assertTrue(models.fix().startsWith("export TF_VAR_vllm_api_key"), models.fix());
@@ -143,20 +148,14 @@ class VerifyChecksTest {
 
   @Test
   void theProxyCheckPassesWhenItGuardsWhatVllmLeavesOpen() {
-    ClusterSpec spec = spec(true);
-    Map<String, NodeFacts> facts = Fixtures.facts(spec, "sandbox-bookworm/verify-deployed");
-    facts.get("head").put(VerifyProbes.PROXY, CommandResult.ok("invocations 401\nmetrics 401\nplain 000 52\n"));
-    Row proxy = row(Verify.evaluate(spec, facts, local(true)), "head", "proxy");
+    Row proxy = headRowWith(VerifyProbes.PROXY, "invocations 401\nmetrics 401\nplain 000 52\n", true, "proxy");
     assertStatus(Status.OK, proxy);
     assertEquals("/invocations without the key: 401, /metrics without the key: 401, plain HTTP refused (curl exit 52)", proxy.message());
   }
 
   @Test
   void theProxyCheckFailsWhenAPathOrPlainHttpGetsThrough() {
-    ClusterSpec spec = spec(true);
-    Map<String, NodeFacts> facts = Fixtures.facts(spec, "sandbox-bookworm/verify-deployed");
-    facts.get("head").put(VerifyProbes.PROXY, CommandResult.ok("invocations 200\nmetrics 401\nplain 400 0\n"));
-    Row proxy = row(Verify.evaluate(spec, facts, local(true)), "head", "proxy");
+    Row proxy = headRowWith(VerifyProbes.PROXY, "invocations 200\nmetrics 401\nplain 400 0\n", true, "proxy");
     assertStatus(Status.FAIL, proxy);
     assertEquals("/invocations without the key: HTTP 200, expected 401; plain HTTP to port 9001 got HTTP 400, expected no answer",
         proxy.message());

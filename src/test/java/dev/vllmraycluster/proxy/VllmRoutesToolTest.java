@@ -3,14 +3,15 @@ package dev.vllmraycluster.proxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vllmraycluster.Python;
 import dev.vllmraycluster.TestStacks;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
@@ -53,10 +54,9 @@ class VllmRoutesToolTest {
       put(z, "vllm/entrypoints/serve/metrics.py", "from starlette.routing import Mount\nroute = Mount(\"/metrics\", None)\n");
       put(z, "vllm/other/ignored.py", "@router.get(\"/not-an-entrypoint\")\ndef f(): ...\n");
     }
-    Process p = new ProcessBuilder("python3", TOOL.toString(), "--wheel", wheel.toString()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    assertEquals(0, p.exitValue(), out);
+    Python.Result r = Python.run(Duration.ofSeconds(60), TOOL.toString(), "--wheel", wheel.toString());
+    String out = r.output();
+    assertEquals(0, r.code(), out);
     List<String> routes = out.lines().filter(l -> !l.startsWith("#")).toList();
     assertEquals(List.of(
         "POST /abort_requests vllm/entrypoints/serve/a.py",
@@ -77,11 +77,9 @@ class VllmRoutesToolTest {
     try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(wheel))) {
       put(z, "other/x.py", "");
     }
-    Process p = new ProcessBuilder("python3", TOOL.toString(), "--wheel", wheel.toString()).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    assertEquals(2, p.exitValue(), out);
-    assertTrue(out.contains("not a vLLM wheel"), out);
+    Python.Result r = Python.run(Duration.ofSeconds(60), TOOL.toString(), "--wheel", wheel.toString());
+    assertEquals(2, r.code(), r.output());
+    assertTrue(r.output().contains("not a vLLM wheel"), r.output());
   }
 
   @Test

@@ -76,9 +76,8 @@ class PlanReviewTofuTest {
 
   @Test
   void changingOneVllmFlagReplacesOnlyTheVllmService() {
-    ClusterSpec before = load("flag", TestStacks.cluster(2, 1, ""));
-    ClusterSpec after = load("flag", TestStacks.cluster(2, 1, "  gpu_memory_utilization: 0.85\n"));
-    PlanReview review = new RealPlans(dir).review(before, after);
+    PlanReview review = review("flag", TestStacks.cluster(2, 1, ""),
+        TestStacks.cluster(2, 1, "  gpu_memory_utilization: 0.85\n"));
     assertEquals(Map.of("head_vllm", Action.REPLACE), changed(review.plan()));
     assertEquals("0 to add, 0 to change, 1 to replace, 0 to destroy", review.summary().toString());
     String md = review.markdown();
@@ -92,13 +91,9 @@ class PlanReviewTofuTest {
   @Test
   void addingAWorkerJoinsItAndRestartsVllmForTheNewParallelism() {
     // No parallelism in the stack: PP = nodes, so a third node changes it.
-    ClusterSpec before = load("grow", TestStacks.cluster(2, 1, ""));
-    ClusterSpec after = load("grow", TestStacks.cluster(3, 1, ""));
-    PlanReview review = new RealPlans(dir).review(before, after);
+    PlanReview review = review("grow", TestStacks.cluster(2, 1, ""), TestStacks.cluster(3, 1, ""));
     Map<String, Action> changed = changed(review.plan());
-    for (String part : List.of("firewall", "wheel_cache", "bootstrap", "model", "ray")) {
-      assertEquals(Action.CREATE, changed.get("worker3_" + part), part);
-    }
+    assertEachPart(changed, "worker3", Action.CREATE, "firewall", "wheel_cache", "bootstrap", "model", "ray");
     assertEquals(Action.REPLACE, changed.get("head_vllm"));
     assertFalse(changed.containsKey("head_ray"), "the Ray head keeps running: " + changed);
     assertFalse(changed.containsKey("worker1_ray"), "Ray workers keep running: " + changed);
@@ -117,9 +112,8 @@ class PlanReviewTofuTest {
 
   @Test
   void openingTheApiToEveryAddressIsFlagged() {
-    ClusterSpec before = load("open", TestStacks.cluster(1, 1, ""));
-    ClusterSpec after = load("open", TestStacks.cluster(1, 1, "").replace("[10.0.1.0/24]", "[0.0.0.0/0]"));
-    PlanReview review = new RealPlans(dir).review(before, after);
+    PlanReview review = review("open", TestStacks.cluster(1, 1, ""),
+        TestStacks.cluster(1, 1, "").replace("[10.0.1.0/24]", "[0.0.0.0/0]"));
     List<Risk> risks = otherThanRevision(review);
     assertEquals(1, risks.size(), risks.toString());
     assertEquals(Risk.Level.HIGH, risks.get(0).level());
@@ -132,13 +126,9 @@ class PlanReviewTofuTest {
 
   @Test
   void removingANodeWarnsThatItsServicesAreNotCleanedUp() {
-    ClusterSpec before = load("shrink", TestStacks.cluster(2, 1, ""));
-    ClusterSpec after = load("shrink", TestStacks.cluster(1, 1, ""));
-    PlanReview review = new RealPlans(dir).review(before, after);
+    PlanReview review = review("shrink", TestStacks.cluster(2, 1, ""), TestStacks.cluster(1, 1, ""));
     Map<String, Action> changed = changed(review.plan());
-    for (String part : List.of("firewall", "wheel_cache", "bootstrap", "model", "ray")) {
-      assertEquals(Action.DELETE, changed.get("worker2_" + part), part);
-    }
+    assertEachPart(changed, "worker2", Action.DELETE, "firewall", "wheel_cache", "bootstrap", "model", "ray");
     assertTrue(review.plan().steps().stream().filter(s -> s.name().startsWith("worker2_")).allMatch(Step::removedFromConfiguration));
     assertEquals(Action.REPLACE, changed.get("head_vllm"));
     String md = review.markdown();
@@ -165,9 +155,7 @@ class PlanReviewTofuTest {
     PlanReview review = new PlanReview(PlanParser.parse(plans.planJson(stackDir, Map.of())), "shrink", List.of())
         .leavingNodes(Set.of("worker2"), Set.of());
     Map<String, Action> changed = changed(review.plan());
-    for (String part : List.of("firewall", "bootstrap", "model", "ray")) {
-      assertEquals(Action.DELETE, changed.get("worker2_" + part), part);
-    }
+    assertEachPart(changed, "worker2", Action.DELETE, "firewall", "bootstrap", "model", "ray");
     assertEquals(Action.REPLACE, changed.get("head_vllm"), "vLLM restarts on the nodes that stay");
     assertEquals(Action.REPLACE, changed.get("head_firewall"), "the head's firewall drops worker2");
     String md = review.markdown();
@@ -180,13 +168,10 @@ class PlanReviewTofuTest {
 
   @Test
   void aForgottenNodeLeavesTheStateWithoutAConnection() {
-    ClusterSpec before = load("gone", TestStacks.cluster(2, 1, ""));
-    ClusterSpec after = load("gone", TestStacks.cluster(1, 1, "forgotten_nodes: [worker2]\n"));
-    PlanReview review = new RealPlans(dir).review(before, after).leavingNodes(Set.of(), Set.of("worker2"));
+    PlanReview review = review("gone", TestStacks.cluster(2, 1, ""),
+        TestStacks.cluster(1, 1, "forgotten_nodes: [worker2]\n")).leavingNodes(Set.of(), Set.of("worker2"));
     Map<String, Action> changed = changed(review.plan());
-    for (String part : List.of("firewall", "bootstrap", "model", "ray")) {
-      assertEquals(Action.FORGET, changed.get("worker2_" + part), part);
-    }
+    assertEachPart(changed, "worker2", Action.FORGET, "firewall", "bootstrap", "model", "ray");
     String md = review.markdown();
     assertTrue(md.contains("- **warn**: Node `worker2` is forgotten (`forgotten_nodes`)."), md);
     assertTrue(line(md, "worker2_bootstrap").contains("forgotten (`forgotten_nodes`): dropped from the state, the host is not contacted"), md);
@@ -223,10 +208,9 @@ class PlanReviewTofuTest {
 
   @Test
   void aRayVersionChangedOnlyOnSomeNodesIsFlagged() {
-    ClusterSpec before = load("mixed", TestStacks.cluster(1, 1, "") + "software: {ray_version: '2.59.0'}\n");
-    ClusterSpec after = load("mixed", TestStacks.cluster(1, 1, "") + "software: {ray_version: '2.60.0'}\n");
     // A targeted plan: only the head's bootstrap; the worker keeps 2.59.0 (read from the prior state).
-    PlanReview review = new RealPlans(dir).review(before, after, "-target=terraform_data.head_bootstrap");
+    PlanReview review = review("mixed", TestStacks.cluster(1, 1, "") + "software: {ray_version: '2.59.0'}\n",
+        TestStacks.cluster(1, 1, "") + "software: {ray_version: '2.60.0'}\n", "-target=terraform_data.head_bootstrap");
     assertEquals(Action.REPLACE, changed(review.plan()).get("head_bootstrap"));
     String md = review.markdown();
     assertTrue(md.contains("- **high**: Ray version differs between nodes after this plan. `head` 2.60.0, `worker1` 2.59.0."), md);
@@ -236,9 +220,8 @@ class PlanReviewTofuTest {
 
   @Test
   void replacingAModelStoreThatDeletesItsDataIsFlagged() {
-    ClusterSpec before = load("store", TestStacks.cluster(1, 1, "") + "storage: {delete_on_destroy: true}\n");
-    ClusterSpec after = load("store", TestStacks.cluster(1, 1, "") + "storage: {delete_on_destroy: true, mount_path: /srv/models2}\n");
-    PlanReview review = new RealPlans(dir).review(before, after);
+    PlanReview review = review("store", TestStacks.cluster(1, 1, "") + "storage: {delete_on_destroy: true}\n",
+        TestStacks.cluster(1, 1, "") + "storage: {delete_on_destroy: true, mount_path: /srv/models2}\n");
     String md = review.markdown();
     assertTrue(md.contains("- **high**: Model store on `head` replaced with its data. `DELETE_ON_DESTROY=true`: remove.sh deletes `/srv/vllm-models/deepseek-llm-7b-chat`"), md);
     assertFalse(md.contains("Model store on `worker1`"), "an NFS client never deletes the model\n" + md);
@@ -247,10 +230,9 @@ class PlanReviewTofuTest {
 
   @Test
   void anExposedDashboardAndNoFirewallAreFlagged() {
-    ClusterSpec before = load("expose", TestStacks.cluster(1, 1, ""));
-    ClusterSpec after = load("expose", TestStacks.cluster(1, 1, "").replace("network:\n", "network:\n  firewall_backend: none\n")
+    PlanReview review = review("expose", TestStacks.cluster(1, 1, ""),
+        TestStacks.cluster(1, 1, "").replace("network:\n", "network:\n  firewall_backend: none\n")
         + "ray: {dashboard_host: 0.0.0.0}\n");
-    PlanReview review = new RealPlans(dir).review(before, after);
     String md = review.markdown();
     assertTrue(md.contains("- **high**: No firewall on `head`."), md);
     assertTrue(md.contains("- **high**: Ray dashboard exposed: bound to `0.0.0.0`, **anyone** who reaches it (no firewall)."), md);
@@ -322,6 +304,18 @@ class PlanReviewTofuTest {
       return TestStacks.load(sub, name, yaml).spec();
     } catch (IOException e) {
       throw new AssertionError(e);
+    }
+  }
+
+  /** The review of the plan from stack {@code name} as {@code before} (applied) to it as {@code after}. */
+  private PlanReview review(String name, String before, String after, String... extra) {
+    return new RealPlans(dir).review(load(name, before), load(name, after), extra);
+  }
+
+  /** Each of {@code node}'s steps {@code parts} is planned as {@code action}. */
+  private static void assertEachPart(Map<String, Action> changed, String node, Action action, String... parts) {
+    for (String part : parts) {
+      assertEquals(action, changed.get(node + "_" + part), part);
     }
   }
 

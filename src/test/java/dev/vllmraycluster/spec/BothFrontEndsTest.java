@@ -37,16 +37,11 @@ class BothFrontEndsTest {
         s -> node(s, 1, n -> n.gpus(17)), "nodes[1].gpus", "17"));
     cases.add(of("node name", y -> y.replace("name: worker1", "name: Worker_1"),
         s -> node(s, 1, n -> n.name("Worker_1")), "nodes[1].name", "Worker_1"));
-    cases.add(of("address is a name", y -> y.replace("address: 10.0.0.11", "address: gpu02.lan"),
-        s -> node(s, 1, n -> n.address("gpu02.lan")), "nodes[1].address", "gpu02.lan"));
-    cases.add(of("loopback address", y -> y.replace("address: 10.0.0.11", "address: 127.0.0.5"),
-        s -> node(s, 1, n -> n.address("127.0.0.5")), "nodes[1].address", "127.0.0.5"));
-    cases.add(of("any address", y -> y.replace("address: 10.0.0.11", "address: 0.0.0.0"),
-        s -> node(s, 1, n -> n.address("0.0.0.0")), "nodes[1].address", "0.0.0.0"));
-    cases.add(of("broadcast address", y -> y.replace("address: 10.0.0.11", "address: 255.255.255.255"),
-        s -> node(s, 1, n -> n.address("255.255.255.255")), "nodes[1].address", "255.255.255.255"));
-    cases.add(of("broadcast of the cluster network", y -> y.replace("address: 10.0.0.11", "address: 10.0.0.255"),
-        s -> node(s, 1, n -> n.address("10.0.0.255")), "nodes[1].address", "10.0.0.255"));
+    cases.add(address("address is a name", "gpu02.lan"));
+    cases.add(address("loopback address", "127.0.0.5"));
+    cases.add(address("any address", "0.0.0.0"));
+    cases.add(address("broadcast address", "255.255.255.255"));
+    cases.add(address("broadcast of the cluster network", "10.0.0.255"));
     cases.add(of("same SSH endpoint", y -> y.replace("address: 10.0.0.11,", "address: 10.0.0.11, ssh_host: 10.0.0.10,"),
         s -> node(s, 1, n -> n.sshHost("10.0.0.10")), "nodes[1].ssh_host", "10.0.0.10:22"));
     cases.add(of("bad network", y -> y.replace("[10.0.1.0/24]", "[10.0.0.0/33]"),
@@ -57,20 +52,13 @@ class BothFrontEndsTest {
         "ssh.user", "ops; touch /tmp/pwned #"));
     cases.add(of("shell in a node's SSH user", y -> y.replace("name: worker1,", "name: worker1, ssh_user: 'a$(id)',"),
         s -> node(s, 1, n -> n.sshUser("a$(id)")), "nodes[1].ssh_user", "a$(id)"));
-    cases.add(of("API key as an argument", y -> y + "  extra_args: [--api-key, abc]\n",
-        s -> vllm(s, v -> v.extraArgs(List.of("--api-key", "abc"))), "vllm.extra_args[0]", "--api-key"));
-    cases.add(of("API key with an underscore", y -> y + "  extra_args: [--api_key=abc]\n",
-        s -> vllm(s, v -> v.extraArgs(List.of("--api_key=abc"))), "vllm.extra_args[0]", "--api_key="));
-    cases.add(of("API key abbreviated", y -> y + "  extra_args: [--api-k, abc]\n",
-        s -> vllm(s, v -> v.extraArgs(List.of("--api-k", "abc"))), "vllm.extra_args[0]", "--api-k"));
-    cases.add(of("TP through extra_args", y -> y + "  extra_args: [--tensor_parallel_size=16]\n",
-        s -> vllm(s, v -> v.extraArgs(List.of("--tensor_parallel_size=16"))), "vllm.extra_args[0]", "--tensor_parallel_size="));
-    cases.add(of("TP short flag", y -> y + "  extra_args: [-tp, '4']\n",
-        s -> vllm(s, v -> v.extraArgs(List.of("-tp", "4"))), "vllm.extra_args[0]", "-tp"));
-    cases.add(of("a config file", y -> y + "  extra_args: [--config=/tmp/x.yaml]\n",
-        s -> vllm(s, v -> v.extraArgs(List.of("--config=/tmp/x.yaml"))), "vllm.extra_args[0]", "--config="));
-    cases.add(of("shell in extra_args", y -> y + "  extra_args: [\"$(reboot)\"]\n",
-        s -> vllm(s, v -> v.extraArgs(List.of("$(reboot)"))), "vllm.extra_args[0]", "$(reboot)"));
+    cases.add(extraArgs("API key as an argument", "[--api-key, abc]", "--api-key", "--api-key", "abc"));
+    cases.add(extraArgs("API key with an underscore", "[--api_key=abc]", "--api_key=", "--api_key=abc"));
+    cases.add(extraArgs("API key abbreviated", "[--api-k, abc]", "--api-k", "--api-k", "abc"));
+    cases.add(extraArgs("TP through extra_args", "[--tensor_parallel_size=16]", "--tensor_parallel_size=", "--tensor_parallel_size=16"));
+    cases.add(extraArgs("TP short flag", "[-tp, '4']", "-tp", "-tp", "4"));
+    cases.add(extraArgs("a config file", "[--config=/tmp/x.yaml]", "--config=", "--config=/tmp/x.yaml"));
+    cases.add(extraArgs("shell in extra_args", "[\"$(reboot)\"]", "$(reboot)", "$(reboot)"));
     cases.add(of("secret name", y -> y + "  api_key_env: MY_KEY\n",
         s -> vllm(s, v -> v.apiKeyEnv("MY_KEY")), "vllm.api_key_env", "MY_KEY"));
     cases.add(of("Ray token is the API key", y -> y + "ray: {auth_token_env: TF_VAR_vllm_api_key}\n",
@@ -102,12 +90,9 @@ class BothFrontEndsTest {
         s -> vllm(s, v -> v.dataParallelSize(3).tensorParallelSize(1).pipelineParallelSize(1)), "vllm.data_parallel_size", "data_parallel_size 3"));
     cases.add(of("replicas of two pipeline stages beyond the GPUs", y -> y + "  data_parallel_size: 2\n  tensor_parallel_size: 1\n  pipeline_parallel_size: 2\n",
         s -> vllm(s, v -> v.dataParallelSize(2).tensorParallelSize(1).pipelineParallelSize(2)), "vllm.data_parallel_size", "needs 4 GPUs"));
-    cases.add(of("DP through extra_args", y -> y + "  extra_args: [--data-parallel-size, '2']\n",
-        s -> vllm(s, v -> v.extraArgs(List.of("--data-parallel-size", "2"))), "vllm.extra_args[0]", "--data-parallel-size"));
-    cases.add(of("DP backend through extra_args", y -> y + "  extra_args: [--data_parallel_backend=mp]\n",
-        s -> vllm(s, v -> v.extraArgs(List.of("--data_parallel_backend=mp"))), "vllm.extra_args[0]", "--data_parallel_backend="));
-    cases.add(of("DP short flag", y -> y + "  extra_args: [-dpl, '1']\n",
-        s -> vllm(s, v -> v.extraArgs(List.of("-dpl", "1"))), "vllm.extra_args[0]", "-dpl"));
+    cases.add(extraArgs("DP through extra_args", "[--data-parallel-size, '2']", "--data-parallel-size", "--data-parallel-size", "2"));
+    cases.add(extraArgs("DP backend through extra_args", "[--data_parallel_backend=mp]", "--data_parallel_backend=", "--data_parallel_backend=mp"));
+    cases.add(extraArgs("DP short flag", "[-dpl, '1']", "-dpl", "-dpl", "1"));
     cases.add(of("bad dtype", y -> y + "  dtype: fp7\n", s -> vllm(s, v -> v.dtype("fp7")), "vllm.dtype", "fp7"));
     cases.add(of("port clash", y -> y + "ray: {dashboard_port: 9001}\n",
         s -> s.toBuilder().ray(s.ray().toBuilder().dashboardPort(9001).build()).build(), "vllm.port", "9001"));
@@ -152,8 +137,7 @@ class BothFrontEndsTest {
         s -> node(s, 0, n -> n.role(ClusterSpec.Role.WORKER)), "nodes", "role: head"));
     cases.add(of("two nodes, one name", y -> y.replace("name: worker1", "name: head"),
         s -> node(s, 1, n -> n.name("head")), "nodes[1].name", "head"));
-    cases.add(of("outside the cluster network", y -> y.replace("address: 10.0.0.11", "address: 10.9.0.11"),
-        s -> node(s, 1, n -> n.address("10.9.0.11")), "nodes[1].address", "10.9.0.11"));
+    cases.add(address("outside the cluster network", "10.9.0.11"));
     cases.add(of("external NFS without a server", y -> y + "storage: {mode: external_nfs}\n",
         s -> s.toBuilder().storage(s.storage().toBuilder().mode(ClusterSpec.StorageMode.EXTERNAL_NFS).build()).build(),
         "storage.nfs_server", "missing"));
@@ -167,28 +151,45 @@ class BothFrontEndsTest {
         s -> software(s, b -> b.rayVersion("2.47.1")).toBuilder().ray(s.ray().toBuilder().requireAuthToken(true).build()).build(),
         "ray.require_auth_token", "2.47.1"));
     // monitoring:
-    cases.add(of("Prometheus on an unknown node", y -> y + "monitoring: {enabled: true, prometheus_node: gpu9}\n",
-        s -> monitoring(s, b -> b.enabled(true).prometheusNode("gpu9")), "monitoring.prometheus_node", "gpu9"));
-    cases.add(of("node exporter on the API port", y -> y + "monitoring: {enabled: true, node_exporter_port: 9001}\n",
-        s -> monitoring(s, b -> b.enabled(true).nodeExporterPort(9001)), "monitoring.node_exporter_port", "9001"));
-    cases.add(of("Prometheus in the worker range", y -> y + "monitoring: {enabled: true, prometheus_port: 12000}\n",
-        s -> monitoring(s, b -> b.enabled(true).prometheusPort(12000)), "monitoring.prometheus_port", "12000"));
+    cases.add(monitoringOn("Prometheus on an unknown node", "prometheus_node: gpu9",
+        b -> b.prometheusNode("gpu9"), "monitoring.prometheus_node", "gpu9"));
+    cases.add(monitoringOn("node exporter on the API port", "node_exporter_port: 9001",
+        b -> b.nodeExporterPort(9001), "monitoring.node_exporter_port", "9001"));
+    cases.add(monitoringOn("Prometheus in the worker range", "prometheus_port: 12000",
+        b -> b.prometheusPort(12000), "monitoring.prometheus_port", "12000"));
     cases.add(of("SSH on the node exporter's port", y -> y + "ssh: {port: 9100}\nmonitoring: {enabled: true}\n",
         s -> monitoring(node(node(s.toBuilder().ssh(ClusterSpec.SshDefaults.builder().port(9100).build()).build(), 0, n -> n.sshPort(null)),
             1, n -> n.sshPort(null)), b -> b.enabled(true)), "ssh.port", "9100"));
-    cases.add(of("scrape interval too short", y -> y + "monitoring: {enabled: true, scrape_interval_seconds: 1}\n",
-        s -> monitoring(s, b -> b.enabled(true).scrapeIntervalSeconds(1)), "monitoring.scrape_interval_seconds", "1"));
-    cases.add(of("bad admin network", y -> y + "monitoring: {enabled: true, allowed_networks: [10.0.9.0/99]}\n",
-        s -> monitoring(s, b -> b.enabled(true).allowedNetworks(List.of("10.0.9.0/99"))), "monitoring.allowed_networks[0]", "10.0.9.0/99"));
-    cases.add(of("Grafana without a token", y -> y + "monitoring: {enabled: true, grafana_url: 'https://grafana.lan'}\n",
-        s -> monitoring(s, b -> b.enabled(true).grafanaUrl("https://grafana.lan")), "monitoring.grafana_token_env", "grafana_url"));
-    cases.add(of("credentials in the Grafana URL", y -> y + "monitoring: {enabled: true, grafana_url: 'https://admin:pass@grafana.lan', grafana_token_env: TF_VAR_grafana_token}\n",
-        s -> monitoring(s, b -> b.enabled(true).grafanaUrl("https://admin:pass@grafana.lan").grafanaTokenEnv("TF_VAR_grafana_token")),
-        "monitoring.grafana_url", "grafana.lan"));
-    cases.add(of("Grafana token is the API key", y -> y + "monitoring: {enabled: true, grafana_url: 'https://grafana.lan', grafana_token_env: TF_VAR_vllm_api_key}\n",
-        s -> monitoring(s, b -> b.enabled(true).grafanaUrl("https://grafana.lan").grafanaTokenEnv("TF_VAR_vllm_api_key")),
-        "monitoring.grafana_token_env", "TF_VAR_vllm_api_key"));
+    cases.add(monitoringOn("scrape interval too short", "scrape_interval_seconds: 1",
+        b -> b.scrapeIntervalSeconds(1), "monitoring.scrape_interval_seconds", "1"));
+    cases.add(monitoringOn("bad admin network", "allowed_networks: [10.0.9.0/99]",
+        b -> b.allowedNetworks(List.of("10.0.9.0/99")), "monitoring.allowed_networks[0]", "10.0.9.0/99"));
+    cases.add(monitoringOn("Grafana without a token", "grafana_url: 'https://grafana.lan'",
+        b -> b.grafanaUrl("https://grafana.lan"), "monitoring.grafana_token_env", "grafana_url"));
+    cases.add(monitoringOn("credentials in the Grafana URL", "grafana_url: 'https://admin:pass@grafana.lan', grafana_token_env: TF_VAR_grafana_token",
+        b -> b.grafanaUrl("https://admin:pass@grafana.lan").grafanaTokenEnv("TF_VAR_grafana_token"), "monitoring.grafana_url", "grafana.lan"));
+    cases.add(monitoringOn("Grafana token is the API key", "grafana_url: 'https://grafana.lan', grafana_token_env: TF_VAR_vllm_api_key",
+        b -> b.grafanaUrl("https://grafana.lan").grafanaTokenEnv("TF_VAR_vllm_api_key"), "monitoring.grafana_token_env", "TF_VAR_vllm_api_key"));
     return cases.stream();
+  }
+
+  /** worker1's address, refused at nodes[1].address, which shows it. */
+  private static Arguments address(String name, String address) {
+    return of(name, y -> y.replace("address: 10.0.0.11", "address: " + address),
+        s -> node(s, 1, n -> n.address(address)), "nodes[1].address", address);
+  }
+
+  /** vllm.extra_args, {@code yamlList} in the stack file and {@code args} in Java, refused at its first entry. */
+  private static Arguments extraArgs(String name, String yamlList, String shown, String... args) {
+    return of(name, y -> y + "  extra_args: " + yamlList + "\n",
+        s -> vllm(s, v -> v.extraArgs(List.of(args))), "vllm.extra_args[0]", shown);
+  }
+
+  /** Monitoring turned on with {@code fields} in the stack file and {@code change} in Java. */
+  private static Arguments monitoringOn(String name, String fields, UnaryOperator<ClusterSpec.MonitoringSpec.Builder> change,
+      String path, String shown) {
+    return of(name, y -> y + "monitoring: {enabled: true, " + fields + "}\n",
+        s -> monitoring(s, b -> change.apply(b.enabled(true))), path, shown);
   }
 
   private static ClusterSpec monitoring(ClusterSpec s, UnaryOperator<ClusterSpec.MonitoringSpec.Builder> change) {

@@ -3,13 +3,12 @@ package dev.vllmraycluster.vllm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vllmraycluster.Python;
 import dev.vllmraycluster.TestStacks;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,27 +53,18 @@ class StandinCliTest {
         assert ns.model_tag == "/m2" and ns.enable_prefix_caching is False, ns
         print("accepted", n)
         """;
-    Result ok = python("-c", script);
+    Python.Result ok = python("-c", script);
     assertEquals(0, ok.code(), ok.output());
     assertTrue(ok.output().contains("accepted 483"), ok.output());
-    Result bad = python("-m", "vllm.entrypoints.cli.main", "serve", "/m", "--max-num-sqs", "8");
+    Python.Result bad = python("-m", "vllm.entrypoints.cli.main", "serve", "/m", "--max-num-sqs", "8");
     assertEquals(2, bad.code(), bad.output());
     assertTrue(bad.output().contains("unrecognized arguments: --max-num-sqs"), bad.output());
-    Result version = python("-m", "vllm.entrypoints.cli.main", "--version");
+    Python.Result version = python("-m", "vllm.entrypoints.cli.main", "--version");
     assertEquals("0.33.0+standin", version.output().strip());
   }
 
-  record Result(int code, String output) {}
-
-  private static Result python(String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("python3"));
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    pb.environment().put("PYTHONPATH", STANDIN.resolve("src").toString());
-    pb.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-    return new Result(p.exitValue(), out);
+  private static Python.Result python(String... args) throws Exception {
+    return Python.run(Duration.ofSeconds(60),
+        Map.of("PYTHONPATH", STANDIN.resolve("src").toString(), "PYTHONDONTWRITEBYTECODE", "1"), args);
   }
 }

@@ -3,13 +3,13 @@ package dev.vllmraycluster.vllm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.vllmraycluster.Python;
 import dev.vllmraycluster.TestStacks;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,7 +30,7 @@ class VllmFlagsToolTest {
   @Test
   void readsTheSyntheticTreeExactly() throws Exception {
     Path out = tmp.resolve("9.9.9.flags");
-    Result r = run("--source", DATA.resolve("synthetic").toString(), "--strict", "--out", out.toString());
+    Python.Result r = run("--source", DATA.resolve("synthetic").toString(), "--strict", "--out", out.toString());
     assertEquals(0, r.code(), r.output());
     assertEquals(Files.readString(DATA.resolve("expected-9.9.9.flags")), Files.readString(out));
     VllmFlags flags = VllmFlags.parse("9.9.9", Files.readString(out));
@@ -44,7 +44,7 @@ class VllmFlagsToolTest {
     Path empty = tmp.resolve("empty/vllm");
     Files.createDirectories(empty);
     Files.writeString(empty.resolve("__init__.py"), "");
-    Result r = run("--source", empty.getParent().toString(), "--version", "1.0.0");
+    Python.Result r = run("--source", empty.getParent().toString(), "--version", "1.0.0");
     assertEquals(1, r.code(), r.output());
     assertTrue(r.output().contains("ServeSubcommand not found"), r.output());
   }
@@ -57,7 +57,7 @@ class VllmFlagsToolTest {
     Files.writeString(serve, Files.readString(serve).replace(
         "serve_parser.add_argument(\"--grpc\", action=\"store_true\", default=False)",
         "serve_parser.add_argument(\"--grpc\", **SOMETHING_ELSE)"));
-    Result r = run("--source", tree.toString(), "--strict");
+    Python.Result r = run("--source", tree.toString(), "--strict");
     assertEquals(1, r.code(), r.output());
     assertTrue(r.output().contains("**SOMETHING_ELSE not read"), r.output());
   }
@@ -73,15 +73,10 @@ class VllmFlagsToolTest {
     }
   }
 
-  record Result(int code, String output) {}
-
-  private Result run(String... args) throws Exception {
-    List<String> cmd = new java.util.ArrayList<>(List.of("python3", TOOL.toString()));
-    cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the tool ran over 120 s");
-    return new Result(p.exitValue(), out);
+  private Python.Result run(String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of(TOOL.toString()));
+    command.addAll(List.of(args));
+    return Python.run(Duration.ofSeconds(120), command.toArray(String[]::new));
   }
 
   private static void copyTree(Path from, Path to) throws IOException {
