@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Shared helpers for the host-side units in modules/<component>/ (see docs/host-contract.md).
-# Sourced by apply.sh / check.sh / remove.sh; defines functions and constants only.
+# Sourced by each component's library (e.g. vllm/vllm.sh, the one file the component's scripts
+# source, which sets COMPONENT and HERE first) and by sweep/sweep.sh; defines functions and
+# constants only.
 
 [[ -n "${VRC_LIB_LOADED:-}" ]] && return 0
 readonly VRC_LIB_LOADED=1

@@ -6,13 +6,8 @@
 # Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=metrics
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=metrics.sh
-source "$HERE/metrics.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/metrics.sh"
 
 ensure_exporter_package() {
   local family

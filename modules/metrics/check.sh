@@ -2,13 +2,8 @@
 # metrics check: the exporter and the collectors' timer run, and the exporter serves our metrics.
 set -euo pipefail
 
-readonly COMPONENT=metrics
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=metrics.sh
-source "$HERE/metrics.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/metrics.sh"
 
 main() {
   local u body

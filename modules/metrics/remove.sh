@@ -3,13 +3,8 @@
 # package's own unit, which we disabled, goes with it). Usage: remove.sh [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=metrics
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=metrics.sh
-source "$HERE/metrics.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/metrics.sh"
 
 main() {
   set_phase remove

@@ -2,13 +2,8 @@
 # model-store check: the model directory is complete (and exported / mounted).
 set -euo pipefail
 
-readonly COMPONENT=model-store
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=store.sh
-source "$HERE/store.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/store.sh"
 
 main() {
   local unit want

@@ -7,15 +7,8 @@
 # Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=prometheus
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=prometheus.sh
-source "$HERE/prometheus.sh"
-# shellcheck source=grafana.sh
-source "$HERE/grafana.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/prometheus.sh"
 
 ensure_package() {
   local family

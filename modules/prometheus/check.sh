@@ -2,13 +2,8 @@
 # prometheus check: the unit runs, Prometheus is ready and loaded our rules.
 set -euo pipefail
 
-readonly COMPONENT=prometheus
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=prometheus.sh
-source "$HERE/prometheus.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/prometheus.sh"
 
 main() {
   set_phase check

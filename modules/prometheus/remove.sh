@@ -3,13 +3,8 @@
 # Usage: remove.sh [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=prometheus
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=prometheus.sh
-source "$HERE/prometheus.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/prometheus.sh"
 
 main() {
   set_phase remove

@@ -2,13 +2,8 @@
 # proxy check: the unit is active and the proxy answers on its port (over TLS, checked with the CA).
 set -euo pipefail
 
-readonly COMPONENT=proxy
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=proxy.sh
-source "$HERE/proxy.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/proxy.sh"
 
 main() {
   set_phase check

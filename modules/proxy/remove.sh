@@ -4,13 +4,8 @@
 # Usage: remove.sh [resource-id]
 set -euo pipefail
 
-readonly COMPONENT=proxy
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=proxy.sh
-source "$HERE/proxy.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/proxy.sh"
 
 main() {
   local id="${1:-}" family

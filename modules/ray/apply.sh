@@ -4,13 +4,8 @@
 # Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=ray
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=ray.sh
-source "$HERE/ray.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/ray.sh"
 
 ensure_temp_dir() {
   local owner

@@ -2,13 +2,8 @@
 # ray check: the unit is active and this node is alive in the cluster.
 set -euo pipefail
 
-readonly COMPONENT=ray
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=ray.sh
-source "$HERE/ray.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/ray.sh"
 
 main() {
   local unit out

@@ -4,10 +4,8 @@
 # exec: see supervise in common/lib.sh.
 set -euo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
+# shellcheck source=ray.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ray.sh"
 
 readonly ARGS_FILE="$VRC_ETC/ray.args"
 

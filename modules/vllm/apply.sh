@@ -3,13 +3,8 @@
 # Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=vllm
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=vllm.sh
-source "$HERE/vllm.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/vllm.sh"
 
 main() {
   local stage="${1:?usage: apply.sh <stage-dir>}" tmp

@@ -2,13 +2,8 @@
 # vllm check: the unit is active and GET /health answers 200.
 set -euo pipefail
 
-readonly COMPONENT=vllm
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=vllm.sh
-source "$HERE/vllm.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/vllm.sh"
 
 main() {
   set_phase check

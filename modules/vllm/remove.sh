@@ -2,13 +2,8 @@
 # vllm remove: stop and delete vrc-vllm.service, our config and the API key file.
 set -euo pipefail
 
-readonly COMPONENT=vllm
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=vllm.sh
-source "$HERE/vllm.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/vllm.sh"
 
 main() {
   set_phase remove

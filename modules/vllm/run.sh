@@ -4,10 +4,8 @@
 # `vllm serve` (the model directory first), one per line. Not exec: see supervise in common/lib.sh.
 set -euo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
+# shellcheck source=vllm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/vllm.sh"
 
 readonly ARGS_FILE="$VRC_ETC/vllm.args"
 

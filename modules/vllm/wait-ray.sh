@@ -11,10 +11,8 @@ set -euo pipefail
 # How long a vLLM whose ranks fit waits for the missing nodes.
 readonly SETTLE_SECONDS=30
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
+# shellcheck source=vllm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/vllm.sh"
 
 main() {
   local start last=-1 elapsed missing fits_since=-1

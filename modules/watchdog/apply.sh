@@ -4,13 +4,8 @@
 # Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=watchdog
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=watchdog.sh
-source "$HERE/watchdog.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/watchdog.sh"
 
 main() {
   local stage="${1:?usage: apply.sh <stage-dir>}" tmp changed=0

@@ -2,13 +2,8 @@
 # watchdog check: the timer is active and the last probe is recent and did not fail.
 set -euo pipefail
 
-readonly COMPONENT=watchdog
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=watchdog.sh
-source "$HERE/watchdog.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/watchdog.sh"
 
 main() {
   local state last

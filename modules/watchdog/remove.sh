@@ -3,13 +3,8 @@
 # Usage: remove.sh [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=watchdog
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=watchdog.sh
-source "$HERE/watchdog.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/watchdog.sh"
 
 main() {
   set_phase remove
