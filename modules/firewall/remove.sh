@@ -16,7 +16,7 @@ main() {
     log "superseded by the firewall step $(step_owner) created in its place: its rules stay"
     return 0
   fi
-  [[ ! -f "$VRC_ETC/$COMPONENT.env" ]] || load_env "$VRC_ETC/$COMPONENT.env"
+  load_installed_env
   firewalld_remove
   ufw_remove
   rm -f "$FW_BACKEND_RECORD"

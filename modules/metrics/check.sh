@@ -10,7 +10,7 @@ main() {
   set_phase check
   load_env "$VRC_ETC/$COMPONENT.env" "${METRICS_ENV_VARS[@]}"
   for u in "$EXPORTER_UNIT" "$COLLECTORS_TIMER"; do
-    systemctl is-active --quiet "$u" || die "$u is $(systemctl is-active "$u" 2>&1)"
+    require_active "$u"
   done
   body="$(curl -fsS --max-time 10 "http://$NODE_IP:$NODE_EXPORTER_PORT/metrics")" ||
     die "node exporter does not answer on $NODE_IP:$NODE_EXPORTER_PORT"

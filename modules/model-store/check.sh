@@ -12,7 +12,7 @@ main() {
   case "$STORE_ROLE" in
     nfs_client)
       unit="$(mount_unit)"
-      systemctl is-active --quiet "$unit" || die "$unit is $(systemctl is-active "$unit" 2>&1)"
+      require_active "$unit"
       mountpoint -q "$MOUNT_PATH" || die "$MOUNT_PATH is not mounted"
       ;;
     nfs_server)

@@ -11,7 +11,7 @@ main() {
   local id="${1:-}" family
   set_phase remove
   require_root
-  [[ ! -f "$VRC_ETC/$COMPONENT.env" ]] || load_env "$VRC_ETC/$COMPONENT.env"
+  load_installed_env
   if superseded "$id"; then
     log "superseded by $(step_owner): its replacement serves the API now, nothing removed"
     return 0

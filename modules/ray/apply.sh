@@ -31,8 +31,7 @@ main() {
   check_service_user
   check_temp_dir
   [[ -f "$stage/$COMPONENT.args" ]] || die "$stage/$COMPONENT.args missing"
-  id -u "$SERVICE_USER" >/dev/null 2>&1 || die "service user $SERVICE_USER missing: bootstrap must run first"
-  [[ -x "$VENV_PATH/bin/ray" ]] || die "$VENV_PATH/bin/ray missing: bootstrap must run first"
+  require_bootstrap ray
   install_component "$stage" "$COMPONENT"
   ray_token_install
   ensure_temp_dir

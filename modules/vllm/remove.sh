@@ -8,7 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/vllm.sh"
 main() {
   set_phase remove
   require_root
-  [[ ! -f "$VRC_ETC/$COMPONENT.env" ]] || load_env "$VRC_ETC/$COMPONENT.env"
+  load_installed_env
   unit_remove "$VLLM_UNIT"
   non_carry_over_remove
   # VLLM_CACHE_ROOT stays: the compile caches belong to the service user's persistent directory,

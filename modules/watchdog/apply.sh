@@ -14,7 +14,7 @@ main() {
   load_env "$stage/$COMPONENT.env" "${WATCHDOG_ENV_VARS[@]}"
   check_service_user
   check_numbers
-  [[ -x "$VENV_PATH/bin/python" ]] || die "$VENV_PATH/bin/python missing: bootstrap must run first"
+  require_venv python
   install_component "$stage" "$COMPONENT"
   tmp="$(mktemp)"
   render "$HERE/vrc-watchdog.service.in" "$tmp" VLLM_UNIT="$VLLM_UNIT" PROBE_BOUND="$((2 * PROBE_TIMEOUT_SECONDS + 60))"

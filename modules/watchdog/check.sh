@@ -9,7 +9,7 @@ main() {
   local state last
   set_phase check
   load_env "$VRC_ETC/$COMPONENT.env" "${WATCHDOG_ENV_VARS[@]}"
-  systemctl is-active --quiet "$WATCHDOG_TIMER" || die "$WATCHDOG_TIMER is $(systemctl is-active "$WATCHDOG_TIMER" 2>&1)"
+  require_active "$WATCHDOG_TIMER"
   [[ -f "$WATCHDOG_STATUS" ]] || die "no probe yet ($WATCHDOG_STATUS missing)"
   state="$(sed -n 's/^STATE=//p' "$WATCHDOG_STATUS")"
   last="$(sed -n 's/^LAST_PROBE=//p' "$WATCHDOG_STATUS")"

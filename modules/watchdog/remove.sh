@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/watchdog.sh"
 main() {
   set_phase remove
   require_root
-  [[ ! -f "$VRC_ETC/$COMPONENT.env" ]] || load_env "$VRC_ETC/$COMPONENT.env"
+  load_installed_env
   unit_remove "$WATCHDOG_TIMER"
   unit_remove "$WATCHDOG_SERVICE"
   rm -f "$WATCHDOG_STATUS" "$WATCHDOG_STATUS.tmp"
