@@ -418,6 +418,15 @@ read_args() {
   for i in "${!SERVICE_ARGS[@]}"; do [[ -n "${SERVICE_ARGS[i]}" ]] || unset 'SERVICE_ARGS[i]'; done
 }
 
+# service_prepare: for the ExecStart= wrappers of Ray and vLLM (run as the service user, with
+# $COMPONENT.env in the environment): that env is there, service_env, and $VRC_ETC/$COMPONENT.args
+# (the command's arguments, one per line) read into SERVICE_ARGS.
+service_prepare() {
+  : "${VENV_PATH:?VENV_PATH is not set (EnvironmentFile=$VRC_ETC/$COMPONENT.env)}"
+  service_env
+  read_args "$VRC_ETC/$COMPONENT.args"
+}
+
 # supervise COMMAND...: run COMMAND as a child, forward SIGTERM to it, and exit 0 when it ends
 # after a SIGTERM (a requested stop), else with its status. For ExecStart= wrappers: Ray exits 1
 # after a SIGTERM shutdown by design, which would leave every stopped unit "failed".

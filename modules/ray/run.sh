@@ -7,12 +7,8 @@ set -euo pipefail
 # shellcheck source=ray.sh
 source "$(dirname "${BASH_SOURCE[0]}")/ray.sh"
 
-readonly ARGS_FILE="$VRC_ETC/ray.args"
-
 main() {
-  : "${VENV_PATH:?VENV_PATH is not set (EnvironmentFile=/etc/vllm-ray-cluster/ray.env)}"
-  service_env
-  read_args "$ARGS_FILE"
+  service_prepare
   supervise "$VENV_PATH/bin/ray" start --block "${SERVICE_ARGS[@]}"
 }
 

@@ -7,15 +7,11 @@ set -euo pipefail
 # shellcheck source=vllm.sh
 source "$(dirname "${BASH_SOURCE[0]}")/vllm.sh"
 
-readonly ARGS_FILE="$VRC_ETC/vllm.args"
-
 main() {
-  : "${VENV_PATH:?VENV_PATH is not set (EnvironmentFile=/etc/vllm-ray-cluster/vllm.env)}"
-  service_env
+  service_prepare
   # Empty values mean "not set": vLLM and Ray would otherwise see empty strings.
   if [[ -n "${VLLM_HOST_IP:-}" ]]; then export VLLM_HOST_IP; else unset VLLM_HOST_IP; fi
   if [[ -n "${RAY_ADDRESS:-}" ]]; then export RAY_ADDRESS; else unset RAY_ADDRESS; fi
-  read_args "$ARGS_FILE"
   [[ -x "$VENV_PATH/bin/vllm" ]] || die "$VENV_PATH/bin/vllm missing: the bootstrap installs vLLM there"
   supervise "$VENV_PATH/bin/vllm" serve "${SERVICE_ARGS[@]}"
 }
