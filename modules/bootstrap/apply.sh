@@ -3,15 +3,8 @@
 # Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=bootstrap
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=state.sh
-source "$HERE/state.sh"
-# shellcheck source=installer.sh
-source "$HERE/installer.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/state.sh"
 
 ensure_packages() {
   local family pkgs candidates p

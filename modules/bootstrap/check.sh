@@ -2,13 +2,8 @@
 # bootstrap check: service user, venv interpreter, pinned Ray and vLLM versions.
 set -euo pipefail
 
-readonly COMPONENT=bootstrap
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=state.sh
-source "$HERE/state.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/state.sh"
 
 main() {
   local problems=() have want

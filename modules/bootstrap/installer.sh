@@ -2,7 +2,7 @@
 # How the bootstrap puts Python packages into the venv: uv when it can be had (from the same index,
 # mirror or wheelhouse as the packages), else pip. Both download through the host's wheel cache
 # (modules/wheel-cache), which outlives a bootstrap replaced for a new version, so a re-bootstrap
-# fetches only what changed. Sourced by apply.sh; each function does one thing so that more
+# fetches only what changed. Sourced by state.sh; each function does one thing so that more
 # install options (hashes, binary-only, credentials) slot into installer_source_options alone.
 #
 # Env: INSTALLER (auto|uv|pip), INSTALLER_UV_VERSION (the uv release to use), WHEEL_CACHE_DIR,

@@ -3,15 +3,8 @@
 # installed, our state records.
 set -euo pipefail
 
-readonly COMPONENT=bootstrap
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=state.sh
-source "$HERE/state.sh"
-# shellcheck source=installer.sh
-source "$HERE/installer.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/state.sh"
 
 remove_venv() {
   local venv

@@ -1,5 +1,13 @@
 # shellcheck shell=bash disable=SC2034
-# bootstrap's state records and small helpers, shared by apply.sh, check.sh and remove.sh.
+# bootstrap's state records and small helpers, shared by apply.sh, check.sh and remove.sh: the one
+# file they source. It sets COMPONENT and HERE (this directory) and loads common/lib.sh, then
+# installer.sh.
+
+readonly COMPONENT=bootstrap
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
 
 readonly PKG_RECORD="$VRC_STATE/bootstrap-installed-packages"
 readonly VENV_MARKER="$VRC_STATE/venv-created-by-us"
@@ -26,3 +34,6 @@ except m.PackageNotFoundError:
 version_matches() {
   [[ -n "$1" ]] && { [[ "$1" == "$2" ]] || [[ "$2" != *+* && "${1%%+*}" == "$2" ]]; }
 }
+
+# shellcheck source=installer.sh
+source "$HERE/installer.sh"

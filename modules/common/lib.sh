@@ -1,6 +1,8 @@
 # shellcheck shell=bash
 # Shared helpers for the host-side units in modules/<component>/ (see docs/host-contract.md).
-# Sourced by apply.sh / check.sh / remove.sh; defines functions and constants only.
+# Sourced by each component's library (e.g. vllm/vllm.sh, the one file the component's scripts
+# source, which sets COMPONENT and HERE first) and by sweep/sweep.sh; defines functions and
+# constants only.
 
 [[ -n "${VRC_LIB_LOADED:-}" ]] && return 0
 readonly VRC_LIB_LOADED=1
@@ -66,6 +68,13 @@ load_env() {
   [[ "$VRC_ROLE" == head || "$VRC_ROLE" == worker ]] || die "VRC_ROLE is '$VRC_ROLE', expected head or worker"
 }
 
+# load_installed_env [REQUIRED_VAR...]: load_env of the installed $VRC_ETC/$COMPONENT.env when it is
+# there (remove.sh: an apply that stopped early, or a remove run twice, may have left none).
+# shellcheck disable=SC2120 # the REQUIRED_VARs are optional: most callers give none
+load_installed_env() {
+  [[ ! -f "$VRC_ETC/$COMPONENT.env" ]] || load_env "$VRC_ETC/$COMPONENT.env" "$@"
+}
+
 # require_vars VAR...: each must be set (it may be empty).
 require_vars() {
   local v
@@ -78,6 +87,17 @@ require_vars() {
 check_service_user() {
   [[ "$SERVICE_USER" =~ ^[a-z_][a-z0-9_-]{0,31}$ ]] || die "SERVICE_USER '$SERVICE_USER' is not a valid user name"
   [[ "$SERVICE_USER" != root ]] || die "SERVICE_USER must not be root"
+}
+
+# require_venv PROGRAM: the venv's PROGRAM (python, ray, ...) is there: the bootstrap ran.
+require_venv() {
+  [[ -x "$VENV_PATH/bin/$1" ]] || die "$VENV_PATH/bin/$1 missing: bootstrap must run first"
+}
+
+# require_bootstrap PROGRAM: the service user exists and the venv has PROGRAM: the bootstrap ran.
+require_bootstrap() {
+  id -u "$SERVICE_USER" >/dev/null 2>&1 || die "service user $SERVICE_USER missing: bootstrap must run first"
+  require_venv "$1"
 }
 
 # install_component STAGE COMPONENT: copy scripts to $VRC_MODULES, move config to $VRC_ETC and
@@ -267,6 +287,39 @@ pkg_remove_recorded() {
   rm -f "$record"
 }
 
+# monitoring_package_ensure PACKAGE WHAT RECORD PACKAGE_UNIT UNIT_RECORD SERVED USER BIN...: the OS
+# package of a monitoring server that we run as a unit of ours (node exporter, Prometheus), on apt
+# hosts (elsewhere WHAT must be installed as the first BIN beforehand). When we install it (listed
+# in RECORD), the package's own unit, which Debian starts on every address, is stopped and disabled:
+# ours replaces it (the firewall already closed the port to outsiders). Recorded in UNIT_RECORD so
+# that remove leaves the admin's own units alone; SERVED says what serves instead ("<unit> serves
+# <address>"). Then every BIN must be executable and USER (the package creates it) exist.
+monitoring_package_ensure() {
+  local package="$1" what="$2" record="$3" package_unit="$4" unit_record="$5" served="$6" user="$7" family bin bins
+  shift 7
+  family="$(detect_os_family)"
+  [[ "$family" == apt ]] || die "monitoring installs $package with apt; on $family hosts install $what as $1 first"
+  if ! pkg_installed "$family" "$package"; then
+    pkg_ensure "$family" "$record" "$package"
+    systemctl disable --now --quiet "$package_unit" 2>/dev/null || true
+    echo "$package_unit" >"$unit_record"
+    log "stopped and disabled the package's $package_unit: $served instead"
+  fi
+  bins="$(printf '%s or ' "$@")"
+  for bin in "$@"; do
+    [[ -x "$bin" ]] || die "${bins% or } missing although $package is installed"
+  done
+  id -u "$user" >/dev/null 2>&1 || die "user $user missing (the $package package creates it)"
+}
+
+# monitoring_package_remove RECORD UNIT_RECORD: the package monitoring_package_ensure installed (if
+# it did), and the record of the package's unit we disabled (which goes with the package).
+monitoring_package_remove() {
+  [[ -f "$1" ]] || return 0
+  pkg_remove_recorded "$(detect_os_family)" "$1"
+  rm -f "$2"
+}
+
 # wait_for SECONDS DESCRIPTION COMMAND...: poll COMMAND every 2 s, progress every ~10 s.
 wait_for() {
   local timeout="$1" what="$2" start now last=0
@@ -342,6 +395,11 @@ dump_journal() {
   journalctl -u "$1" -n 30 --no-pager >&2 || true
 }
 
+# require_active UNIT: for check.sh: UNIT is active, else die saying what it is.
+require_active() {
+  systemctl is-active --quiet "$1" || die "$1 is $(systemctl is-active "$1" 2>&1)"
+}
+
 # service_env: for ExecStart= wrappers, the environment Ray and vLLM read: the Ray token's path when
 # token auth is on, and the NIC for NCCL/Gloo when the stack names one.
 service_env() {
@@ -358,6 +416,15 @@ read_args() {
   local i
   mapfile -t SERVICE_ARGS <"$1"
   for i in "${!SERVICE_ARGS[@]}"; do [[ -n "${SERVICE_ARGS[i]}" ]] || unset 'SERVICE_ARGS[i]'; done
+}
+
+# service_prepare: for the ExecStart= wrappers of Ray and vLLM (run as the service user, with
+# $COMPONENT.env in the environment): that env is there, service_env, and $VRC_ETC/$COMPONENT.args
+# (the command's arguments, one per line) read into SERVICE_ARGS.
+service_prepare() {
+  : "${VENV_PATH:?VENV_PATH is not set (EnvironmentFile=$VRC_ETC/$COMPONENT.env)}"
+  service_env
+  read_args "$VRC_ETC/$COMPONENT.args"
 }
 
 # supervise COMMAND...: run COMMAND as a child, forward SIGTERM to it, and exit 0 when it ends

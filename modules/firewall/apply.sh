@@ -8,19 +8,8 @@
 # Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=firewall
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=firewall.sh
-source "$HERE/firewall.sh"
-# shellcheck source=nftables.sh
-source "$HERE/nftables.sh"
-# shellcheck source=firewalld.sh
-source "$HERE/firewalld.sh"
-# shellcheck source=ufw.sh
-source "$HERE/ufw.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/firewall.sh"
 
 # remove_others KEEP: our rules out of every backend but KEEP; our own table (which every backend
 # but none uses for the drops) only for none.

@@ -1,6 +1,7 @@
 # shellcheck shell=bash disable=SC2034
 # Helpers shared by firewall's apply.sh, check.sh and remove.sh: the env contract, validation of
-# its values, and the choice of backend.
+# its values, and the choice of backend. The one file they source: it sets COMPONENT and HERE (this
+# directory) and loads common/lib.sh, then the backends.
 #
 # Backends: nftables (nftables.sh), firewalld (firewalld.sh), ufw (ufw.sh). They do the same thing
 # in each tool's own terms: every address in CLUSTER_ADDRESSES reaches everything; the API port
@@ -23,6 +24,12 @@
 # A firewall that is installed but not running (ufw inactive, firewalld stopped) is never started
 # or enabled by us (enabling it could cut the SSH session the provisioner uses): then the rules
 # go into our nftables table, and the log says so.
+
+readonly COMPONENT=firewall
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
 
 readonly FW_ENV_VARS=(FIREWALL_BACKEND CLUSTER_ADDRESSES API_PORT API_ALLOWED_NETWORKS DASHBOARD_PORT
   DASHBOARD_ALLOWED_NETWORKS PROTECTED_TCP_PORTS PROTECTED_UDP_PORTS SERVICE_SLICE)
@@ -154,3 +161,10 @@ fw_choose() {
 }
 
 fw_recorded_backend() { [[ -f "$FW_BACKEND_RECORD" ]] && cat "$FW_BACKEND_RECORD"; }
+
+# shellcheck source=nftables.sh
+source "$HERE/nftables.sh"
+# shellcheck source=firewalld.sh
+source "$HERE/firewalld.sh"
+# shellcheck source=ufw.sh
+source "$HERE/ufw.sh"

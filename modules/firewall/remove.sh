@@ -6,19 +6,8 @@
 # Usage: remove.sh [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=firewall
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=firewall.sh
-source "$HERE/firewall.sh"
-# shellcheck source=nftables.sh
-source "$HERE/nftables.sh"
-# shellcheck source=firewalld.sh
-source "$HERE/firewalld.sh"
-# shellcheck source=ufw.sh
-source "$HERE/ufw.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/firewall.sh"
 
 main() {
   set_phase remove
@@ -27,7 +16,7 @@ main() {
     log "superseded by the firewall step $(step_owner) created in its place: its rules stay"
     return 0
   fi
-  [[ ! -f "$VRC_ETC/$COMPONENT.env" ]] || load_env "$VRC_ETC/$COMPONENT.env"
+  load_installed_env
   firewalld_remove
   ufw_remove
   rm -f "$FW_BACKEND_RECORD"

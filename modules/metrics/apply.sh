@@ -6,28 +6,12 @@
 # Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=metrics
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=metrics.sh
-source "$HERE/metrics.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/metrics.sh"
 
 ensure_exporter_package() {
-  local family
-  family="$(detect_os_family)"
-  [[ "$family" == apt ]] || die "monitoring installs $EXPORTER_PACKAGE with apt; on $family hosts install node_exporter as $EXPORTER_BIN first"
-  if ! pkg_installed "$family" "$EXPORTER_PACKAGE"; then
-    pkg_ensure "$family" "$METRICS_PKG_RECORD" "$EXPORTER_PACKAGE"
-    # Debian starts the package's unit on every address: ours replaces it (the firewall already
-    # closed the port to outsiders). Recorded so that remove leaves the admin's own units alone.
-    systemctl disable --now --quiet "$PACKAGE_UNIT" 2>/dev/null || true
-    echo "$PACKAGE_UNIT" >"$PACKAGE_UNIT_RECORD"
-    log "stopped and disabled the package's $PACKAGE_UNIT: $EXPORTER_UNIT serves $NODE_IP:$NODE_EXPORTER_PORT instead"
-  fi
-  [[ -x "$EXPORTER_BIN" ]] || die "$EXPORTER_BIN missing although $EXPORTER_PACKAGE is installed"
-  id -u "$METRICS_USER" >/dev/null 2>&1 || die "user $METRICS_USER missing (the $EXPORTER_PACKAGE package creates it)"
+  monitoring_package_ensure "$EXPORTER_PACKAGE" node_exporter "$METRICS_PKG_RECORD" "$PACKAGE_UNIT" "$PACKAGE_UNIT_RECORD" \
+    "$EXPORTER_UNIT serves $NODE_IP:$NODE_EXPORTER_PORT" "$METRICS_USER" "$EXPORTER_BIN"
 }
 
 # gpu_source: where this node's GPU metrics come from; a DCGM exporter answering on this node wins.
@@ -53,7 +37,7 @@ main() {
   load_env "$stage/$COMPONENT.env" "${METRICS_ENV_VARS[@]}"
   check_service_user
   check_metrics_env
-  [[ -x "$VENV_PATH/bin/python" ]] || die "$VENV_PATH/bin/python missing: bootstrap must run first"
+  require_venv python
   install_component "$stage" "$COMPONENT"
   claim_step "${2:-}"
   set_phase packages

@@ -2,20 +2,15 @@
 # metrics check: the exporter and the collectors' timer run, and the exporter serves our metrics.
 set -euo pipefail
 
-readonly COMPONENT=metrics
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=metrics.sh
-source "$HERE/metrics.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/metrics.sh"
 
 main() {
   local u body
   set_phase check
   load_env "$VRC_ETC/$COMPONENT.env" "${METRICS_ENV_VARS[@]}"
   for u in "$EXPORTER_UNIT" "$COLLECTORS_TIMER"; do
-    systemctl is-active --quiet "$u" || die "$u is $(systemctl is-active "$u" 2>&1)"
+    require_active "$u"
   done
   body="$(curl -fsS --max-time 10 "http://$NODE_IP:$NODE_EXPORTER_PORT/metrics")" ||
     die "node exporter does not answer on $NODE_IP:$NODE_EXPORTER_PORT"

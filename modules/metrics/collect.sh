@@ -9,13 +9,8 @@
 #   watchdog.prom     the watchdog's last probe (watchdog_metrics.py), where there is a watchdog
 set -euo pipefail
 
-readonly COMPONENT=metrics
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=metrics.sh
-source "$HERE/metrics.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/metrics.sh"
 
 # publish NAME: move NAME.tmp (written by the caller) over NAME in the textfile directory.
 publish() {

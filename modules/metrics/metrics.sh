@@ -1,5 +1,12 @@
 # shellcheck shell=bash disable=SC2034
-# Helpers shared by the metrics module's apply.sh, check.sh, remove.sh and collect.sh.
+# Helpers shared by the metrics module's apply.sh, check.sh, remove.sh and collect.sh: the one file
+# they source. It sets COMPONENT and HERE (this directory) and loads common/lib.sh.
+
+readonly COMPONENT=metrics
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
 
 readonly METRICS_ENV_VARS=(OS_FAMILY VENV_PATH SERVICE_USER NODE_IP NODE_EXPORTER_PORT COLLECT_INTERVAL_SECONDS
   GPUS DCGM_EXPORTER_PORT STORAGE_MODE MOUNT_REQUIRED MOUNT_PATH MODEL_DIR SERVICE_SLICE FIREWALL_UNIT)

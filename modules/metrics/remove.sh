@@ -3,13 +3,8 @@
 # package's own unit, which we disabled, goes with it). Usage: remove.sh [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=metrics
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=metrics.sh
-source "$HERE/metrics.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/metrics.sh"
 
 main() {
   set_phase remove
@@ -18,18 +13,13 @@ main() {
     log "a newer metrics step owns this node: nothing to remove"
     return 0
   fi
-  if [[ -f "$VRC_ETC/$COMPONENT.env" ]]; then
-    load_env "$VRC_ETC/$COMPONENT.env" "${METRICS_ENV_VARS[@]}"
-  fi
+  load_installed_env "${METRICS_ENV_VARS[@]}"
   unit_remove "$COLLECTORS_TIMER"
   unit_remove "$COLLECTORS_SERVICE"
   unit_remove "$EXPORTER_UNIT"
   rm -rf "$TEXTFILE_DIR"
   rm -f "$GPU_SOURCE_RECORD"
-  if [[ -f "$METRICS_PKG_RECORD" ]]; then
-    pkg_remove_recorded "$(detect_os_family)" "$METRICS_PKG_RECORD"
-    rm -f "$PACKAGE_UNIT_RECORD"
-  fi
+  monitoring_package_remove "$METRICS_PKG_RECORD" "$PACKAGE_UNIT_RECORD"
   release_step
   uninstall_component "$COMPONENT"
   log "removed"

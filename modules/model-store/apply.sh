@@ -4,13 +4,8 @@
 # Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=model-store
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=store.sh
-source "$HERE/store.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/store.sh"
 
 # take_token: the HF token, when one was delivered, into MS_TOKEN; its file is deleted at once, so
 # that it stays on the host only as long as this script runs (and never in an argument list).

@@ -2,13 +2,8 @@
 # model-store check: the model directory is complete (and exported / mounted).
 set -euo pipefail
 
-readonly COMPONENT=model-store
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=store.sh
-source "$HERE/store.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/store.sh"
 
 main() {
   local unit want
@@ -17,7 +12,7 @@ main() {
   case "$STORE_ROLE" in
     nfs_client)
       unit="$(mount_unit)"
-      systemctl is-active --quiet "$unit" || die "$unit is $(systemctl is-active "$unit" 2>&1)"
+      require_active "$unit"
       mountpoint -q "$MOUNT_PATH" || die "$MOUNT_PATH is not mounted"
       ;;
     nfs_server)

@@ -3,13 +3,8 @@
 # DELETE_ON_DESTROY=true.
 set -euo pipefail
 
-readonly COMPONENT=model-store
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=store.sh
-source "$HERE/store.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/store.sh"
 
 main() {
   set_phase remove

@@ -1,5 +1,12 @@
 # shellcheck shell=bash disable=SC2034
-# Helpers shared by model-store's apply.sh, check.sh and remove.sh.
+# Helpers shared by model-store's apply.sh, check.sh and remove.sh: the one file they source. It
+# sets COMPONENT and HERE (this directory) and loads common/lib.sh.
+
+readonly COMPONENT=model-store
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
 
 # Required in model-store.env; optional: MODEL_MANIFEST, HF_TOKEN_ENV (the variable's name, for
 # messages), MODEL_WAIT_TIMEOUT_SECONDS.

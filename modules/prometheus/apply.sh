@@ -7,28 +7,12 @@
 # Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=prometheus
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=prometheus.sh
-source "$HERE/prometheus.sh"
-# shellcheck source=grafana.sh
-source "$HERE/grafana.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/prometheus.sh"
 
 ensure_package() {
-  local family
-  family="$(detect_os_family)"
-  [[ "$family" == apt ]] || die "monitoring installs $PROM_PACKAGE with apt; on $family hosts install Prometheus as $PROM_BIN first"
-  if ! pkg_installed "$family" "$PROM_PACKAGE"; then
-    pkg_ensure "$family" "$PROM_PKG_RECORD" "$PROM_PACKAGE"
-    systemctl disable --now --quiet "$PROM_PACKAGE_UNIT" 2>/dev/null || true
-    echo "$PROM_PACKAGE_UNIT" >"$PROM_PACKAGE_UNIT_RECORD"
-    log "stopped and disabled the package's $PROM_PACKAGE_UNIT: $PROM_UNIT serves $(prom_url) instead"
-  fi
-  [[ -x "$PROM_BIN" && -x "$PROMTOOL" ]] || die "$PROM_BIN or $PROMTOOL missing although $PROM_PACKAGE is installed"
-  id -u "$PROM_USER" >/dev/null 2>&1 || die "user $PROM_USER missing (the $PROM_PACKAGE package creates it)"
+  monitoring_package_ensure "$PROM_PACKAGE" Prometheus "$PROM_PKG_RECORD" "$PROM_PACKAGE_UNIT" "$PROM_PACKAGE_UNIT_RECORD" \
+    "$PROM_UNIT serves $(prom_url)" "$PROM_USER" "$PROM_BIN" "$PROMTOOL"
 }
 
 # dcgm_targets FILE: file_sd targets of the GPU nodes whose DCGM exporter answers now.

@@ -1,5 +1,12 @@
 # shellcheck shell=bash disable=SC2034
-# Helpers shared by the prometheus module's apply.sh, check.sh and remove.sh.
+# Helpers shared by the prometheus module's apply.sh, check.sh and remove.sh: the one file they
+# source. It sets COMPONENT and HERE (this directory) and loads common/lib.sh, then grafana.sh.
+
+readonly COMPONENT=prometheus
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
 
 readonly PROMETHEUS_ENV_VARS=(OS_FAMILY NODE_IP PROMETHEUS_PORT RETENTION_DAYS GPU_NODES DCGM_EXPORTER_PORT
   SERVICE_SLICE FIREWALL_UNIT)
@@ -25,3 +32,6 @@ check_prometheus_env() {
 }
 
 prom_url() { echo "http://$NODE_IP:$PROMETHEUS_PORT"; }
+
+# shellcheck source=grafana.sh
+source "$HERE/grafana.sh"

@@ -3,13 +3,8 @@
 # Usage: remove.sh [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=prometheus
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=prometheus.sh
-source "$HERE/prometheus.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/prometheus.sh"
 
 main() {
   set_phase remove
@@ -18,15 +13,10 @@ main() {
     log "a newer prometheus step owns this node: nothing to remove"
     return 0
   fi
-  if [[ -f "$VRC_ETC/$COMPONENT.env" ]]; then
-    load_env "$VRC_ETC/$COMPONENT.env" "${PROMETHEUS_ENV_VARS[@]}"
-  fi
+  load_installed_env "${PROMETHEUS_ENV_VARS[@]}"
   unit_remove "$PROM_UNIT"
   rm -rf "$PROM_DIR" "$PROM_DATA"
-  if [[ -f "$PROM_PKG_RECORD" ]]; then
-    pkg_remove_recorded "$(detect_os_family)" "$PROM_PKG_RECORD"
-    rm -f "$PROM_PACKAGE_UNIT_RECORD"
-  fi
+  monitoring_package_remove "$PROM_PKG_RECORD" "$PROM_PACKAGE_UNIT_RECORD"
   release_step
   uninstall_component "$COMPONENT"
   log "removed"

@@ -4,15 +4,8 @@
 # Usage: apply.sh <stage-dir> [resource-id]
 set -euo pipefail
 
-readonly COMPONENT=proxy
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=proxy.sh
-source "$HERE/proxy.sh"
-# shellcheck source=tls.sh
-source "$HERE/tls.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/proxy.sh"
 
 # check_auth_file: two lines, "Bearer <key>" and "bearer <key>", one key without spaces.
 check_auth_file() {

@@ -2,18 +2,13 @@
 # proxy check: the unit is active and the proxy answers on its port (over TLS, checked with the CA).
 set -euo pipefail
 
-readonly COMPONENT=proxy
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=proxy.sh
-source "$HERE/proxy.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/proxy.sh"
 
 main() {
   set_phase check
   load_env "$VRC_ETC/$COMPONENT.env" "${PROXY_ENV_VARS[@]}"
-  systemctl is-active --quiet "$PROXY_UNIT" || die "$PROXY_UNIT is $(systemctl is-active "$PROXY_UNIT" 2>&1)"
+  require_active "$PROXY_UNIT"
   proxy_answers || die "the proxy does not answer on port $API_PORT"
   log "ok: $PROXY_UNIT active, answers $API_URL"
 }

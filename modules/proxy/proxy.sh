@@ -1,5 +1,13 @@
 # shellcheck shell=bash disable=SC2034
-# Helpers shared by proxy's apply.sh, check.sh and remove.sh: HAProxy in front of vLLM's API.
+# Helpers shared by proxy's apply.sh, check.sh and remove.sh: HAProxy in front of vLLM's API. The
+# one file they source: it sets COMPONENT and HERE (this directory) and loads common/lib.sh, then
+# tls.sh.
+
+readonly COMPONENT=proxy
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
 
 readonly PROXY_ENV_VARS=(OS_FAMILY API_HOST API_PORT BACKEND_PORT TLS TLS_SOURCE TLS_SERVER_NAMES REQUIRE_API_KEY
   API_URL API_CA_FILE FIREWALL_UNIT)
@@ -32,3 +40,6 @@ proxy_answers() {
   code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "${opts[@]}" "$scheme://$(proxy_connect_host):$API_PORT/health")" || return 1
   [[ "$code" =~ ^[1-5][0-9][0-9]$ ]]
 }
+
+# shellcheck source=tls.sh
+source "$HERE/tls.sh"

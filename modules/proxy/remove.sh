@@ -4,19 +4,14 @@
 # Usage: remove.sh [resource-id]
 set -euo pipefail
 
-readonly COMPONENT=proxy
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=proxy.sh
-source "$HERE/proxy.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/proxy.sh"
 
 main() {
   local id="${1:-}" family
   set_phase remove
   require_root
-  [[ ! -f "$VRC_ETC/$COMPONENT.env" ]] || load_env "$VRC_ETC/$COMPONENT.env"
+  load_installed_env
   if superseded "$id"; then
     log "superseded by $(step_owner): its replacement serves the API now, nothing removed"
     return 0

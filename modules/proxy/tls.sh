@@ -1,7 +1,7 @@
 # shellcheck shell=bash disable=SC2034
 # The proxy's TLS material in $TLS_DIR (0755; private keys 0600 root): a per-cluster CA made once on
 # the head (its key never leaves it) and a server certificate it signs for TLS_SERVER_NAMES, or the
-# certificate and key the user gave. Sourced by apply.sh after proxy.sh; sets TLS_CHANGED=1 when
+# certificate and key the user gave. Sourced at the end of proxy.sh; sets TLS_CHANGED=1 when
 # what HAProxy serves changed.
 
 TLS_CHANGED=0

@@ -4,13 +4,8 @@
 # Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=ray
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=ray.sh
-source "$HERE/ray.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/ray.sh"
 
 ensure_temp_dir() {
   local owner
@@ -36,8 +31,7 @@ main() {
   check_service_user
   check_temp_dir
   [[ -f "$stage/$COMPONENT.args" ]] || die "$stage/$COMPONENT.args missing"
-  id -u "$SERVICE_USER" >/dev/null 2>&1 || die "service user $SERVICE_USER missing: bootstrap must run first"
-  [[ -x "$VENV_PATH/bin/ray" ]] || die "$VENV_PATH/bin/ray missing: bootstrap must run first"
+  require_bootstrap ray
   install_component "$stage" "$COMPONENT"
   ray_token_install
   ensure_temp_dir

@@ -1,5 +1,12 @@
 # shellcheck shell=bash disable=SC2034
-# Helpers shared by ray's apply.sh, check.sh and remove.sh.
+# Helpers shared by ray's apply.sh, check.sh, remove.sh and run.sh: the one file they source. It
+# sets COMPONENT and HERE (this directory) and loads common/lib.sh.
+
+readonly COMPONENT=ray
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
 
 readonly RAY_ENV_VARS=(VENV_PATH SERVICE_USER RAY_TEMP_DIR NODE_IP HEAD_ADDRESS NETWORK_INTERFACE
   READINESS_TIMEOUT_SECONDS SERVICE_SLICE FIREWALL_UNIT)

@@ -3,13 +3,8 @@
 # Ray's temp dir and our files.
 set -euo pipefail
 
-readonly COMPONENT=ray
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=ray.sh
-source "$HERE/ray.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/ray.sh"
 
 # What `ray stop` looks for, as process command lines.
 readonly RAY_PROC_PATTERN='ray::|/raylet|/gcs_server|/site-packages/ray/|bin/ray start'

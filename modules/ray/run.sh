@@ -4,17 +4,11 @@
 # exec: see supervise in common/lib.sh.
 set -euo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
-
-readonly ARGS_FILE="$VRC_ETC/ray.args"
+# shellcheck source=ray.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ray.sh"
 
 main() {
-  : "${VENV_PATH:?VENV_PATH is not set (EnvironmentFile=/etc/vllm-ray-cluster/ray.env)}"
-  service_env
-  read_args "$ARGS_FILE"
+  service_prepare
   supervise "$VENV_PATH/bin/ray" start --block "${SERVICE_ARGS[@]}"
 }
 

@@ -3,13 +3,8 @@
 # Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=vllm
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=vllm.sh
-source "$HERE/vllm.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/vllm.sh"
 
 main() {
   local stage="${1:?usage: apply.sh <stage-dir>}" tmp
@@ -21,8 +16,7 @@ main() {
   check_service_user
   [[ "$API_PORT" =~ ^[0-9]+$ ]] || die "API_PORT '$API_PORT' is not a port number"
   [[ -f "$stage/$COMPONENT.args" ]] || die "$stage/$COMPONENT.args missing"
-  id -u "$SERVICE_USER" >/dev/null 2>&1 || die "service user $SERVICE_USER missing: bootstrap must run first"
-  [[ -x "$VENV_PATH/bin/python" ]] || die "$VENV_PATH/bin/python missing: bootstrap must run first"
+  require_bootstrap python
   install_component "$stage" "$COMPONENT"
   non_carry_over_write
   cache_dir_check

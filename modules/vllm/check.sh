@@ -2,18 +2,13 @@
 # vllm check: the unit is active and GET /health answers 200.
 set -euo pipefail
 
-readonly COMPONENT=vllm
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=vllm.sh
-source "$HERE/vllm.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/vllm.sh"
 
 main() {
   set_phase check
   load_env "$VRC_ETC/$COMPONENT.env" "${VLLM_ENV_VARS[@]}"
-  systemctl is-active --quiet "$VLLM_UNIT" || die "$VLLM_UNIT is $(systemctl is-active "$VLLM_UNIT" 2>&1)"
+  require_active "$VLLM_UNIT"
   vllm_healthy || die "GET http://127.0.0.1:$API_PORT/health does not answer 200"
   grep -q '"VLLM_API_KEY"' "$VLLM_CONFIG_ROOT/$NON_CARRY_OVER_FILE" 2>/dev/null ||
     die "$VLLM_CONFIG_ROOT/$NON_CARRY_OVER_FILE does not list VLLM_API_KEY: vLLM would copy the key to every Ray worker"

@@ -2,18 +2,13 @@
 # vllm remove: stop and delete vrc-vllm.service, our config and the API key file.
 set -euo pipefail
 
-readonly COMPONENT=vllm
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=vllm.sh
-source "$HERE/vllm.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/vllm.sh"
 
 main() {
   set_phase remove
   require_root
-  [[ ! -f "$VRC_ETC/$COMPONENT.env" ]] || load_env "$VRC_ETC/$COMPONENT.env"
+  load_installed_env
   unit_remove "$VLLM_UNIT"
   non_carry_over_remove
   # VLLM_CACHE_ROOT stays: the compile caches belong to the service user's persistent directory,

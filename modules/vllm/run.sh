@@ -4,20 +4,14 @@
 # `vllm serve` (the model directory first), one per line. Not exec: see supervise in common/lib.sh.
 set -euo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
-
-readonly ARGS_FILE="$VRC_ETC/vllm.args"
+# shellcheck source=vllm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/vllm.sh"
 
 main() {
-  : "${VENV_PATH:?VENV_PATH is not set (EnvironmentFile=/etc/vllm-ray-cluster/vllm.env)}"
-  service_env
+  service_prepare
   # Empty values mean "not set": vLLM and Ray would otherwise see empty strings.
   if [[ -n "${VLLM_HOST_IP:-}" ]]; then export VLLM_HOST_IP; else unset VLLM_HOST_IP; fi
   if [[ -n "${RAY_ADDRESS:-}" ]]; then export RAY_ADDRESS; else unset RAY_ADDRESS; fi
-  read_args "$ARGS_FILE"
   [[ -x "$VENV_PATH/bin/vllm" ]] || die "$VENV_PATH/bin/vllm missing: the bootstrap installs vLLM there"
   supervise "$VENV_PATH/bin/vllm" serve "${SERVICE_ARGS[@]}"
 }

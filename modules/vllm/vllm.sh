@@ -1,5 +1,12 @@
 # shellcheck shell=bash disable=SC2034
-# Helpers shared by vllm's apply.sh, check.sh and remove.sh.
+# Helpers shared by vllm's apply.sh, check.sh, remove.sh, run.sh and wait-ray.sh: the one file they
+# source. It sets COMPONENT and HERE (this directory) and loads common/lib.sh.
+
+readonly COMPONENT=vllm
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
 
 readonly VLLM_ENV_VARS=(VENV_PATH SERVICE_USER RAY_ADDRESS VLLM_HOST_IP NETWORK_INTERFACE API_PORT
   READINESS_TIMEOUT_SECONDS VLLM_CONFIG_ROOT RAY_NON_CARRY_OVER VLLM_CACHE_ROOT SERVICE_SLICE FIREWALL_UNIT)

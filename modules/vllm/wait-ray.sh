@@ -3,18 +3,16 @@
 # order at boot, after a Ray node rejoins, and after a restart. vLLM places its ranks once, when
 # it starts, so it starts once every node the stack declares (RAY_EXPECTED_NODES) is alive in the
 # Ray cluster. A node that stays away does not keep it down: once the alive GPUs hold its ranks
-# (REQUIRED_GPUS = TP x PP), it waits SETTLE_SECONDS more for the others (a boot's stragglers),
-# then starts without them, with a warning naming them. While the ranks do not fit, it waits up to
-# RAY_WAIT_SECONDS, then fails (the unit's Restart= tries again).
+# (REQUIRED_GPUS = DP x TP x PP, every replica's), it waits SETTLE_SECONDS more for the others (a
+# boot's stragglers), then starts without them, with a warning naming them. While the ranks do not
+# fit, it waits up to RAY_WAIT_SECONDS, then fails (the unit's Restart= tries again).
 set -euo pipefail
 
 # How long a vLLM whose ranks fit waits for the missing nodes.
 readonly SETTLE_SECONDS=30
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
+# shellcheck source=vllm.sh
+source "$(dirname "${BASH_SOURCE[0]}")/vllm.sh"
 
 main() {
   local start last=-1 elapsed missing fits_since=-1

@@ -4,13 +4,8 @@
 # Usage: apply.sh <stage-dir> [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=watchdog
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=watchdog.sh
-source "$HERE/watchdog.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/watchdog.sh"
 
 main() {
   local stage="${1:?usage: apply.sh <stage-dir>}" tmp changed=0
@@ -19,7 +14,7 @@ main() {
   load_env "$stage/$COMPONENT.env" "${WATCHDOG_ENV_VARS[@]}"
   check_service_user
   check_numbers
-  [[ -x "$VENV_PATH/bin/python" ]] || die "$VENV_PATH/bin/python missing: bootstrap must run first"
+  require_venv python
   install_component "$stage" "$COMPONENT"
   tmp="$(mktemp)"
   render "$HERE/vrc-watchdog.service.in" "$tmp" VLLM_UNIT="$VLLM_UNIT" PROBE_BOUND="$((2 * PROBE_TIMEOUT_SECONDS + 60))"

@@ -2,19 +2,14 @@
 # watchdog check: the timer is active and the last probe is recent and did not fail.
 set -euo pipefail
 
-readonly COMPONENT=watchdog
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=watchdog.sh
-source "$HERE/watchdog.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/watchdog.sh"
 
 main() {
   local state last
   set_phase check
   load_env "$VRC_ETC/$COMPONENT.env" "${WATCHDOG_ENV_VARS[@]}"
-  systemctl is-active --quiet "$WATCHDOG_TIMER" || die "$WATCHDOG_TIMER is $(systemctl is-active "$WATCHDOG_TIMER" 2>&1)"
+  require_active "$WATCHDOG_TIMER"
   [[ -f "$WATCHDOG_STATUS" ]] || die "no probe yet ($WATCHDOG_STATUS missing)"
   state="$(sed -n 's/^STATE=//p' "$WATCHDOG_STATUS")"
   last="$(sed -n 's/^LAST_PROBE=//p' "$WATCHDOG_STATUS")"

@@ -9,13 +9,8 @@
 # holds the host lock. The outcome goes to $WATCHDOG_STATUS (read by `verify`).
 set -euo pipefail
 
-readonly COMPONENT=watchdog
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=watchdog.sh
-source "$HERE/watchdog.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/watchdog.sh"
 
 status_get() {
   if [[ -f "$WATCHDOG_STATUS" ]]; then awk -v k="$1" 'index($0, k "=") == 1 { print substr($0, length(k) + 2); exit }' "$WATCHDOG_STATUS"; fi

@@ -3,18 +3,13 @@
 # Usage: remove.sh [<resource id>]
 set -euo pipefail
 
-readonly COMPONENT=watchdog
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=watchdog.sh
-source "$HERE/watchdog.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/watchdog.sh"
 
 main() {
   set_phase remove
   require_root
-  [[ ! -f "$VRC_ETC/$COMPONENT.env" ]] || load_env "$VRC_ETC/$COMPONENT.env"
+  load_installed_env
   unit_remove "$WATCHDOG_TIMER"
   unit_remove "$WATCHDOG_SERVICE"
   rm -f "$WATCHDOG_STATUS" "$WATCHDOG_STATUS.tmp"

@@ -1,5 +1,12 @@
 # shellcheck shell=bash disable=SC2034
-# Helpers shared by the watchdog's apply.sh, check.sh, remove.sh and probe.sh.
+# Helpers shared by the watchdog's apply.sh, check.sh, remove.sh and probe.sh: the one file they
+# source. It sets COMPONENT and HERE (this directory) and loads common/lib.sh.
+
+readonly COMPONENT=watchdog
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
 
 readonly WATCHDOG_ENV_VARS=(VENV_PATH SERVICE_USER RAY_ADDRESS RAY_AUTH_MODE API_PORT SERVED_MODEL_NAME
   REQUIRE_API_KEY VLLM_UNIT INTERVAL_SECONDS FAILURES_BEFORE_RESTART PROBE_TIMEOUT_SECONDS

@@ -2,13 +2,8 @@
 # wheel-cache apply: the host's wheel cache directory (root only). Usage: apply.sh <stage-dir>
 set -euo pipefail
 
-readonly COMPONENT=wheel-cache
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=cache.sh
-source "$HERE/cache.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/cache.sh"
 
 main() {
   local stage="${1:?usage: apply.sh <stage-dir>}"

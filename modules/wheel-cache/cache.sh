@@ -1,7 +1,15 @@
 # shellcheck shell=bash disable=SC2034
 # wheel-cache: the per-host download cache of uv and pip (and the pinned uv itself), shared by every
 # bootstrap of this host. It is its own step so that a bootstrap replaced for a new Ray or vLLM
-# version finds the wheels it already had; only a destroy of the node removes it.
+# version finds the wheels it already had; only a destroy of the node removes it. The one file
+# wheel-cache's apply.sh, check.sh and remove.sh source: it sets COMPONENT and HERE (this
+# directory) and loads common/lib.sh.
+
+readonly COMPONENT=wheel-cache
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly HERE
+# shellcheck source=../common/lib.sh
+source "$HERE/../common/lib.sh"
 
 readonly WHEEL_CACHE_ENV_VARS=(CACHE_DIR)
 

@@ -2,13 +2,8 @@
 # wheel-cache remove: the cache directory (ours: it holds our marker) and our config.
 set -euo pipefail
 
-readonly COMPONENT=wheel-cache
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-readonly HERE
-# shellcheck source=../common/lib.sh
-source "$HERE/../common/lib.sh"
 # shellcheck source=cache.sh
-source "$HERE/cache.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/cache.sh"
 
 main() {
   set_phase remove
