@@ -8,8 +8,8 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * The STACK argument of the commands that work on one stack (preflight, verify, status, api-ca),
- * as a picocli mixin, and loading the stack it names.
+ * The STACK argument of the commands that work on one stack (preflight, verify, status, api-ca,
+ * parallelism), as a picocli mixin, and loading the stack it names.
  */
 final class StackArgument {
   @Parameters(

@@ -79,14 +79,28 @@ final class Stacks {
    * stacks/NAME.yaml} under the project root; bad input (for {@code cli}) when there is none.
    */
   static Path stackFile(String stack, CommandLine cli) {
+    Path file = resolve(stack);
+    if (!Files.isRegularFile(file)) {
+      throw new ParameterException(cli, noStackFile(file));
+    }
+    return file;
+  }
+
+  /**
+   * Where a STACK argument points, whether or not there is a file: the path as given, or {@code
+   * stacks/NAME.yaml} under the project root for a NAME.
+   */
+  static Path resolve(String stack) {
     Path file = Path.of(stack);
     if (!stack.contains("/") && !stack.endsWith(".yaml") && !Files.isRegularFile(file)) {
       file = ProjectLayout.current().root().resolve("stacks").resolve(stack + ".yaml");
     }
-    if (!Files.isRegularFile(file)) {
-      throw new ParameterException(cli, "no stack file " + file + "; STACK is a stack file or the NAME of stacks/NAME.yaml");
-    }
     return file;
+  }
+
+  /** What to say when {@code file}, from a STACK argument, is not there. */
+  static String noStackFile(Path file) {
+    return "no stack file " + file + "; STACK is a stack file or the NAME of stacks/NAME.yaml";
   }
 
   /** A command's {@code --connect-timeout}; bad input (for {@code cli}) below one second. */
