@@ -1,9 +1,7 @@
 package dev.vllmraycluster.cli;
 
 import dev.vllmraycluster.contract.HostContract;
-import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.ClusterSpec;
-import dev.vllmraycluster.spec.StackLoader.Loaded;
 import dev.vllmraycluster.ssh.CommandResult;
 import dev.vllmraycluster.ssh.RemoteShell;
 import dev.vllmraycluster.ssh.SshConnector;
@@ -21,12 +19,10 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -46,9 +42,7 @@ import picocli.CommandLine.Model.CommandSpec;
 final class ApiCaCommand implements Callable<Integer> {
   private final Io io;
 
-  @Parameters(index = "0", paramLabel = "STACK",
-      description = "The stack: a file (stacks/NAME.yaml, or any path) or the NAME of stacks/NAME.yaml.")
-  String stack;
+  @Mixin StackArgument stack;
 
   @Option(names = "--out", paramLabel = "FILE", description = "Write the certificate here (0644), replacing the file at once; without it, print it.")
   String out;
@@ -66,11 +60,10 @@ final class ApiCaCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Duration connectTimeout = Stacks.connectTimeout(connectTimeoutSeconds, command.commandLine());
-    Map<String, Loaded> stacks = Stacks.loadAll(ProjectLayout.current().root(), List.of(Stacks.stackFile(stack, command.commandLine())), io.err(), false);
-    if (stacks == null) {
+    ClusterSpec spec = stack.load(io.err(), false);
+    if (spec == null) {
       return ExitCodes.BAD_INPUT;
     }
-    ClusterSpec spec = stacks.values().iterator().next().spec();
     if (!spec.vllm().https() || spec.vllm().userCertificate()) {
       io.err().println("error: " + spec.name() + " has no CA of its own: "
           + (spec.vllm().https() ? "the proxy serves your certificate (vllm.tls_cert_path); clients check it with your CA"

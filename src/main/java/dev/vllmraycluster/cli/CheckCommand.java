@@ -1,11 +1,11 @@
 package dev.vllmraycluster.cli;
 
-import dev.vllmraycluster.node.ProjectLayout;
+import dev.vllmraycluster.preflight.Check;
+import dev.vllmraycluster.preflight.Preflight;
 import dev.vllmraycluster.preflight.Report;
 import dev.vllmraycluster.preflight.ReportRenderer;
 import dev.vllmraycluster.preflight.ShellFactory;
 import dev.vllmraycluster.spec.ClusterSpec;
-import dev.vllmraycluster.spec.StackLoader.Loaded;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,13 +14,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.UsageMessageSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -30,13 +31,9 @@ import picocli.CommandLine.Spec;
  * 1 when a check failed, 2 on bad input, 3 when the report file cannot be written.
  */
 abstract class CheckCommand implements Callable<Integer> {
-  protected final Io io;
+  private final Io io;
 
-  @Parameters(
-      index = "0",
-      paramLabel = "STACK",
-      description = "The stack: a file (stacks/NAME.yaml, or any path) or the NAME of stacks/NAME.yaml.")
-  String stack;
+  @Mixin StackArgument stack;
 
   @Option(names = "--json", description = "Print the report as JSON (for CI) instead of a table.")
   boolean json;
@@ -65,34 +62,54 @@ abstract class CheckCommand implements Callable<Integer> {
 
   @Spec CommandSpec command;
 
-  CheckCommand(Io io) {
+  private final List<Check> checks;
+  private final String how;
+  private final BiFunction<ClusterSpec, ShellFactory, Report> run;
+
+  /**
+   * @param checks this command's checks, in order
+   * @param how how it checks the nodes, for what it says first: {@code over SSH (read-only)}
+   * @param run runs the checks on every node
+   */
+  CheckCommand(Io io, List<Check> checks, String how, BiFunction<ClusterSpec, ShellFactory, Report> run) {
     this.io = io;
+    this.checks = checks;
+    this.how = how;
+    this.run = run;
   }
 
   /** The names of this command's checks, in order. */
-  abstract List<String> checkNames();
+  final List<String> checkNames() {
+    return Preflight.names(checks);
+  }
+
+  /** Adds what every check command's help says: how a check turns out, and the checks by name. */
+  final void describe(UsageMessageSpec usage) {
+    List<String> description = new ArrayList<>(List.of(usage.description()));
+    description.add("Each check is ok, warn or fail; every warning and failure comes with a fix.");
+    usage.description(description.toArray(String[]::new));
+    usage.footer("", "The checks: " + String.join(", ", checkNames()) + ".");
+  }
 
   /** What this command says before the checks run, e.g. {@code preflight sandbox: checking ...}. */
-  abstract String announce(ClusterSpec spec);
-
-  /** Runs the checks on every node. */
-  abstract Report check(ClusterSpec spec, ShellFactory shells);
+  private String announce(ClusterSpec spec) {
+    return command.name() + " " + spec.name() + ": checking " + spec.nodes().size() + " node(s) " + how + "...";
+  }
 
   @Override
   public Integer call() {
     Set<String> ignored = ignored();
     Duration timeout = Stacks.connectTimeout(connectTimeoutSeconds, command.commandLine());
-    Map<String, Loaded> stacks = Stacks.loadAll(ProjectLayout.current().root(), List.of(Stacks.stackFile(stack, command.commandLine())), io.err());
-    if (stacks == null) {
+    ClusterSpec spec = stack.load(io.err(), true);
+    if (spec == null) {
       return ExitCodes.BAD_INPUT;
     }
-    ClusterSpec spec = stacks.values().iterator().next().spec();
     String announcement = announce(spec);
     if (!json) {
       io.out().println(announcement);
       io.out().flush();
     }
-    Report report = check(spec, ShellFactory.ssh(timeout)).ignoring(ignored);
+    Report report = run.apply(spec, ShellFactory.ssh(timeout)).ignoring(ignored);
     String jsonReport = ReportRenderer.json(report);
     io.out().print(json ? jsonReport : ReportRenderer.table(report));
     if (!writeReport(jsonReport)) {

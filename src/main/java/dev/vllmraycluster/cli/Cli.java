@@ -86,7 +86,7 @@ final class Cli implements Callable<Integer> {
           .exitCodeListHeading("%nExit codes:%n")
           .exitCodeList(ExitCodes.described());
       if (command.getCommand() instanceof CheckCommand check) {
-        command.getCommandSpec().usageMessage().footer("", "The checks: " + String.join(", ", check.checkNames()) + ".");
+        check.describe(command.getCommandSpec().usageMessage());
       }
     }
     return cli;

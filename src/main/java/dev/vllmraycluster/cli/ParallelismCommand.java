@@ -13,8 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code parallelism STACK}: the TP/PP/DP layouts of the stack's model on its nodes, what each
@@ -33,9 +33,7 @@ import picocli.CommandLine.Parameters;
 final class ParallelismCommand implements Callable<Integer> {
   private final Io io;
 
-  @Parameters(index = "0", paramLabel = "STACK",
-      description = "The stack: a file (stacks/NAME.yaml, or any path) or the NAME of stacks/NAME.yaml.")
-  String stack;
+  @Mixin StackArgument stack;
 
   @Option(names = "--gpu-memory-gib", paramLabel = "GIB",
       description = "Each GPU's memory in GiB, instead of nodes[].gpu_memory_gib (to plan for other GPUs).")
@@ -53,12 +51,9 @@ final class ParallelismCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Path root = ProjectLayout.current().root();
-    Path file = Path.of(stack);
-    if (!stack.contains("/") && !stack.endsWith(".yaml") && !Files.isRegularFile(file)) {
-      file = root.resolve("stacks").resolve(stack + ".yaml");
-    }
+    Path file = Stacks.resolve(stack.stack);
     if (!Files.isRegularFile(file)) {
-      io.err().println("error: no stack file " + file + "; STACK is a stack file or the NAME of stacks/NAME.yaml");
+      io.err().println("error: " + Stacks.noStackFile(file));
       return ExitCodes.BAD_INPUT;
     }
     ClusterSpec spec;

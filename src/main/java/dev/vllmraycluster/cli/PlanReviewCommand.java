@@ -71,13 +71,13 @@ final class PlanReviewCommand implements Callable<Integer> {
     List<String> warnings = List.of();
     ClusterSpec spec = null;
     if (stack != null) {
-      Map<String, Loaded> loaded = Stacks.loadAll(layout.root(), List.of(Path.of(stack)), err);
+      Loaded loaded = Stacks.loadOne(Path.of(stack), err, true);
       if (loaded == null) {
         return ExitCodes.BAD_INPUT;
       }
       stackName = StackLoader.stackName(Path.of(stack));
-      warnings = loaded.get(stackName).warnings();
-      spec = loaded.get(stackName).spec();
+      warnings = loaded.warnings();
+      spec = loaded.spec();
     }
 
     String json;

@@ -1,5 +1,6 @@
 package dev.vllmraycluster.cli;
 
+import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.SpecException;
 import dev.vllmraycluster.spec.StackLoader;
 import dev.vllmraycluster.spec.StackLoader.Loaded;
@@ -48,6 +49,15 @@ final class Stacks {
     return failures.isEmpty() ? loaded : null;
   }
 
+  /**
+   * One stack file, loaded against the project root: the stack, or null when it failed (the
+   * errors are printed). {@code printWarnings} false when the warnings go elsewhere or nowhere.
+   */
+  static Loaded loadOne(Path file, PrintStream err, boolean printWarnings) {
+    Map<String, Loaded> loaded = loadAll(ProjectLayout.current().root(), List.of(file), err, printWarnings);
+    return loaded == null ? null : loaded.get(StackLoader.stackName(file));
+  }
+
   static List<Path> files(Path root, List<String> given) {
     if (!given.isEmpty()) {
       return given.stream().map(Path::of).toList();
@@ -69,14 +79,28 @@ final class Stacks {
    * stacks/NAME.yaml} under the project root; bad input (for {@code cli}) when there is none.
    */
   static Path stackFile(String stack, CommandLine cli) {
-    Path file = Path.of(stack);
-    if (!stack.contains("/") && !stack.endsWith(".yaml") && !Files.isRegularFile(file)) {
-      file = dev.vllmraycluster.node.ProjectLayout.current().root().resolve("stacks").resolve(stack + ".yaml");
-    }
+    Path file = resolve(stack);
     if (!Files.isRegularFile(file)) {
-      throw new ParameterException(cli, "no stack file " + file + "; STACK is a stack file or the NAME of stacks/NAME.yaml");
+      throw new ParameterException(cli, noStackFile(file));
     }
     return file;
+  }
+
+  /**
+   * Where a STACK argument points, whether or not there is a file: the path as given, or {@code
+   * stacks/NAME.yaml} under the project root for a NAME.
+   */
+  static Path resolve(String stack) {
+    Path file = Path.of(stack);
+    if (!stack.contains("/") && !stack.endsWith(".yaml") && !Files.isRegularFile(file)) {
+      file = ProjectLayout.current().root().resolve("stacks").resolve(stack + ".yaml");
+    }
+    return file;
+  }
+
+  /** What to say when {@code file}, from a STACK argument, is not there. */
+  static String noStackFile(Path file) {
+    return "no stack file " + file + "; STACK is a stack file or the NAME of stacks/NAME.yaml";
   }
 
   /** A command's {@code --connect-timeout}; bad input (for {@code cli}) below one second. */

@@ -1,25 +1,20 @@
 package dev.vllmraycluster.cli;
 
-import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.preflight.ShellFactory;
 import dev.vllmraycluster.spec.ClusterSpec;
-import dev.vllmraycluster.spec.StackLoader.Loaded;
 import dev.vllmraycluster.status.ClusterStatus;
 import dev.vllmraycluster.status.Status;
 import dev.vllmraycluster.status.StatusRenderer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
@@ -41,9 +36,7 @@ final class StatusCommand implements Callable<Integer> {
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'").withZone(ZoneOffset.UTC);
   private final Io io;
 
-  @Parameters(index = "0", paramLabel = "STACK",
-      description = "The stack: a file (stacks/NAME.yaml, or any path) or the NAME of stacks/NAME.yaml.")
-  String stack;
+  @Mixin StackArgument stack;
 
   @Option(names = "--json", description = "Print the status as JSON (one object; one per line with --watch).")
   boolean json;
@@ -69,11 +62,10 @@ final class StatusCommand implements Callable<Integer> {
       throw new ParameterException(command.commandLine(), "--watch: " + watch + " is not an interval; give whole"
           + " seconds, at least 1, e.g. --watch=5");
     }
-    Map<String, Loaded> stacks = Stacks.loadAll(ProjectLayout.current().root(), List.of(Stacks.stackFile(stack, command.commandLine())), io.err());
-    if (stacks == null) {
+    ClusterSpec spec = stack.load(io.err(), true);
+    if (spec == null) {
       return ExitCodes.BAD_INPUT;
     }
-    ClusterSpec spec = stacks.values().iterator().next().spec();
     ShellFactory shells = ShellFactory.ssh(connectTimeout);
     while (true) {
       ClusterStatus s = Status.run(spec, shells);

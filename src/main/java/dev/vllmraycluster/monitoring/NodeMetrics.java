@@ -11,7 +11,6 @@ import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.ClusterSpec.MonitoringSpec;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
 import dev.vllmraycluster.spec.ClusterSpec.StorageMode;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -38,11 +37,8 @@ public class NodeMetrics extends HostStep {
     StorageMode mode = cluster.storage().mode();
     boolean mounted = mode == StorageMode.EXTERNAL_NFS
         || (mode == StorageMode.HEAD_NFS && node.role() != ClusterSpec.Role.HEAD);
-    List<ITerraformDependable> after = new ArrayList<>(List.of(p.firewall().resource()));
-    if (p.modelStore() != null) {
-      after.add(p.modelStore().resource());
-    }
-    after.addAll(p.after());
+    List<ITerraformDependable> after =
+        p.modelStore() == null ? p.afterFirewall() : p.afterFirewall(p.modelStore().resource());
     return new Props(
         node,
         Component.METRICS.module(),

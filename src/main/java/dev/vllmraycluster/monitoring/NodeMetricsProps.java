@@ -2,12 +2,11 @@ package dev.vllmraycluster.monitoring;
 
 import com.hashicorp.cdktf.ITerraformDependable;
 import dev.vllmraycluster.firewall.Firewall;
+import dev.vllmraycluster.firewall.NodeServiceProps;
 import dev.vllmraycluster.node.HostStep;
-import dev.vllmraycluster.node.PartProps;
 import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.ClusterSpec;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * What a {@link NodeMetrics} needs.
@@ -21,34 +20,19 @@ import java.util.Objects;
  */
 public record NodeMetricsProps(
     ClusterSpec cluster, ProjectLayout layout, List<ITerraformDependable> after, Firewall firewall, HostStep bootstrap,
-    HostStep modelStore) implements PartProps {
+    HostStep modelStore) implements NodeServiceProps {
   public NodeMetricsProps {
-    Objects.requireNonNull(firewall, "firewall");
-    Objects.requireNonNull(bootstrap, "bootstrap");
+    NodeServiceProps.requireParts(firewall, bootstrap);
   }
 
   public static Builder builder() {
     return new Builder();
   }
 
-  public static final class Builder extends PartProps.Builder<Builder> {
-    private Firewall firewall;
-    private HostStep bootstrap;
+  public static final class Builder extends NodeServiceProps.Builder<Builder> {
     private HostStep modelStore;
 
     private Builder() {}
-
-    /** The node's firewall. Required. */
-    public Builder firewall(Firewall v) {
-      firewall = v;
-      return this;
-    }
-
-    /** The node's bootstrap. Required. */
-    public Builder bootstrap(HostStep v) {
-      bootstrap = v;
-      return this;
-    }
 
     /** @default none: the collectors report the model store as it is, without waiting for it */
     public Builder modelStore(HostStep v) {
@@ -57,7 +41,7 @@ public record NodeMetricsProps(
     }
 
     public NodeMetricsProps build() {
-      return new NodeMetricsProps(cluster(), layout(), after(), firewall, bootstrap, modelStore);
+      return new NodeMetricsProps(cluster(), layout(), after(), firewall(), bootstrap(), modelStore);
     }
   }
 }

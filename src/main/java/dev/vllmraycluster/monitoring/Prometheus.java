@@ -1,6 +1,5 @@
 package dev.vllmraycluster.monitoring;
 
-import com.hashicorp.cdktf.ITerraformDependable;
 import dev.vllmraycluster.contract.HostContract;
 import dev.vllmraycluster.contract.HostContract.Component;
 import dev.vllmraycluster.firewall.Firewall;
@@ -66,9 +65,8 @@ public class Prometheus extends HostStep {
       uploads.add(Upload.secretContent(HostContract.SecretFiles.GRAFANA_TOKEN,
           "${var." + m.grafanaToken().variableName() + "}"));
     }
-    List<ITerraformDependable> after = new ArrayList<>(List.of(p.firewall().resource()));
-    after.addAll(p.after());
-    return new Props(node, Component.PROMETHEUS.module(), env.build(), List.of(), after, List.of(p.bootstrap()), uploads);
+    return new Props(
+        node, Component.PROMETHEUS.module(), env.build(), List.of(), p.afterFirewall(), List.of(p.bootstrap()), uploads);
   }
 
   /** The project's {@code dashboards/}. */

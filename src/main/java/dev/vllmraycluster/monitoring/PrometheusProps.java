@@ -2,12 +2,11 @@ package dev.vllmraycluster.monitoring;
 
 import com.hashicorp.cdktf.ITerraformDependable;
 import dev.vllmraycluster.firewall.Firewall;
+import dev.vllmraycluster.firewall.NodeServiceProps;
 import dev.vllmraycluster.node.HostStep;
-import dev.vllmraycluster.node.PartProps;
 import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.ClusterSpec;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * What a {@link Prometheus} needs.
@@ -20,36 +19,20 @@ import java.util.Objects;
  */
 public record PrometheusProps(
     ClusterSpec cluster, ProjectLayout layout, List<ITerraformDependable> after, Firewall firewall, HostStep bootstrap)
-    implements PartProps {
+    implements NodeServiceProps {
   public PrometheusProps {
-    Objects.requireNonNull(firewall, "firewall");
-    Objects.requireNonNull(bootstrap, "bootstrap");
+    NodeServiceProps.requireParts(firewall, bootstrap);
   }
 
   public static Builder builder() {
     return new Builder();
   }
 
-  public static final class Builder extends PartProps.Builder<Builder> {
-    private Firewall firewall;
-    private HostStep bootstrap;
-
+  public static final class Builder extends NodeServiceProps.Builder<Builder> {
     private Builder() {}
 
-    /** The firewall of the node Prometheus runs on. Required. */
-    public Builder firewall(Firewall v) {
-      firewall = v;
-      return this;
-    }
-
-    /** The bootstrap of that node. Required. */
-    public Builder bootstrap(HostStep v) {
-      bootstrap = v;
-      return this;
-    }
-
     public PrometheusProps build() {
-      return new PrometheusProps(cluster(), layout(), after(), firewall, bootstrap);
+      return new PrometheusProps(cluster(), layout(), after(), firewall(), bootstrap());
     }
   }
 }

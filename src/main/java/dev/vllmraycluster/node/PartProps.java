@@ -62,8 +62,9 @@ public interface PartProps {
       return after == null ? List.of() : List.copyOf(after);
     }
 
+    /** This builder, as the concrete type its setters return. */
     @SuppressWarnings("unchecked")
-    private B self() {
+    protected B self() {
       return (B) this;
     }
   }

@@ -1,5 +1,6 @@
 package dev.vllmraycluster.preflight;
 
+import dev.vllmraycluster.preflight.parse.ParseException;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
 import dev.vllmraycluster.ssh.CommandResult;
 import java.util.LinkedHashMap;
@@ -63,6 +64,23 @@ public final class NodeFacts {
   /** The probe's result, or null when it was not run. */
   public CommandResult result(String probe) {
     return results.get(probe);
+  }
+
+  /**
+   * The standard output of a probe that ran and succeeded, for a parser; a {@link ParseException}
+   * saying why there is none ({@link #why}) otherwise, so a check reports both the same way.
+   */
+  public String output(String probe) {
+    CommandResult r = results.get(probe);
+    if (r == null || !r.ok()) {
+      throw new ParseException(why(r));
+    }
+    return r.stdout();
+  }
+
+  /** Why a probe's result is of no use: {@code not run}, or the failed command in brief. */
+  public static String why(CommandResult r) {
+    return r == null ? "not run" : r.brief();
   }
 
   public Map<String, CommandResult> results() {

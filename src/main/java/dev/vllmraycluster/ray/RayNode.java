@@ -1,6 +1,5 @@
 package dev.vllmraycluster.ray;
 
-import com.hashicorp.cdktf.ITerraformDependable;
 import dev.vllmraycluster.contract.HostContract;
 import dev.vllmraycluster.contract.HostContract.Component;
 import dev.vllmraycluster.firewall.Exposure;
@@ -52,15 +51,9 @@ public abstract class RayNode extends HostStep {
             .put(HostContract.Env.FIREWALL_UNIT, Firewall.requiredUnit(cluster))
             .build(),
         args,
-        concat(List.of(p.firewall().resource()), p.after()),
+        p.afterFirewall(),
         restartsWith,
         tokenUpload(cluster));
-  }
-
-  private static List<ITerraformDependable> concat(List<ITerraformDependable> a, List<ITerraformDependable> b) {
-    List<ITerraformDependable> all = new ArrayList<>(a);
-    all.addAll(b);
-    return all;
   }
 
   /** The Ray token, from an ephemeral variable into a file only root and the service user read. */

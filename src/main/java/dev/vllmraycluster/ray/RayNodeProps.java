@@ -2,12 +2,11 @@ package dev.vllmraycluster.ray;
 
 import com.hashicorp.cdktf.ITerraformDependable;
 import dev.vllmraycluster.firewall.Firewall;
+import dev.vllmraycluster.firewall.NodeServiceProps;
 import dev.vllmraycluster.node.HostStep;
-import dev.vllmraycluster.node.PartProps;
 import dev.vllmraycluster.node.ProjectLayout;
 import dev.vllmraycluster.spec.ClusterSpec;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * What a {@link RayHead} or {@link RayWorker} needs.
@@ -21,34 +20,19 @@ import java.util.Objects;
  */
 public record RayNodeProps(
     ClusterSpec cluster, ProjectLayout layout, List<ITerraformDependable> after, Firewall firewall, HostStep bootstrap,
-    RayHead head) implements PartProps {
+    RayHead head) implements NodeServiceProps {
   public RayNodeProps {
-    Objects.requireNonNull(firewall, "firewall");
-    Objects.requireNonNull(bootstrap, "bootstrap");
+    NodeServiceProps.requireParts(firewall, bootstrap);
   }
 
   public static Builder builder() {
     return new Builder();
   }
 
-  public static final class Builder extends PartProps.Builder<Builder> {
-    private Firewall firewall;
-    private HostStep bootstrap;
+  public static final class Builder extends NodeServiceProps.Builder<Builder> {
     private RayHead head;
 
     private Builder() {}
-
-    /** The node's firewall. Required. */
-    public Builder firewall(Firewall v) {
-      firewall = v;
-      return this;
-    }
-
-    /** The node's bootstrap. Required. */
-    public Builder bootstrap(HostStep v) {
-      bootstrap = v;
-      return this;
-    }
 
     /** Required for a worker; none for the head. */
     public Builder head(RayHead v) {
@@ -57,7 +41,7 @@ public record RayNodeProps(
     }
 
     public RayNodeProps build() {
-      return new RayNodeProps(cluster(), layout(), after(), firewall, bootstrap, head);
+      return new RayNodeProps(cluster(), layout(), after(), firewall(), bootstrap(), head);
     }
   }
 }

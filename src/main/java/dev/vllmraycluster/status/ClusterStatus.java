@@ -191,7 +191,7 @@ public record ClusterStatus(String stack, List<NodeStatus> nodes, ApiStatus api,
 
   static String store(CommandResult r) {
     if (r == null || !r.ok()) {
-      return "unknown (" + (r == null ? "not run" : r.brief()) + ")";
+      return "unknown (" + NodeFacts.why(r) + ")";
     }
     String out = r.stdout().strip();
     if (out.contains("mounted=0")) {

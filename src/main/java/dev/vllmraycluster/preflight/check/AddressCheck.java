@@ -7,7 +7,6 @@ import dev.vllmraycluster.preflight.PreflightProbes;
 import dev.vllmraycluster.preflight.Row;
 import dev.vllmraycluster.preflight.parse.IpAddresses;
 import dev.vllmraycluster.preflight.parse.ParseException;
-import dev.vllmraycluster.ssh.CommandResult;
 import java.util.List;
 import java.util.Optional;
 
@@ -31,16 +30,12 @@ public final class AddressCheck extends NodeCheck {
   protected Row check(Context ctx, NodeFacts f) {
     String address = f.node().address();
     String at = ctx.path(f.node());
-    CommandResult r = f.result(PreflightProbes.ADDR);
     List<IpAddresses.Interface> interfaces;
     boolean namesKnown;
     try {
-      if (r == null || !r.ok()) {
-        throw new ParseException(r == null ? "not run" : r.brief());
-      }
-      namesKnown = !r.stdout().startsWith("### hostname -I");
-      interfaces = namesKnown ? IpAddresses.parseJson(r.stdout())
-          : IpAddresses.parseHostnameI(r.stdout().substring(r.stdout().indexOf('\n') + 1));
+      String out = f.output(PreflightProbes.ADDR);
+      namesKnown = !out.startsWith("### hostname -I");
+      interfaces = namesKnown ? IpAddresses.parseJson(out) : IpAddresses.parseHostnameI(out.substring(out.indexOf('\n') + 1));
     } catch (ParseException e) {
       return fail(f, "cannot list the host's addresses: " + e.getMessage(), "install iproute2 (ip) on the host");
     }

@@ -28,7 +28,7 @@ public final class ClockCheck extends NodeCheck {
     Long offset = f.clockOffsetMillis();
     if (offset == null) {
       CommandResult r = f.result(Gatherer.CLOCK);
-      return warn(f, "cannot read the clock: " + (r == null ? "not run" : r.brief()), "check date +%s%3N on the host (GNU date)");
+      return warn(f, "cannot read the clock: " + NodeFacts.why(r), "check date +%s%3N on the host (GNU date)");
     }
     long skew = Math.max(0, Math.abs(offset) - f.clockUncertaintyMillis());
     String text = (offset >= 0 ? "+" : "") + offset + " ms against this machine (±" + f.clockUncertaintyMillis() + " ms)";

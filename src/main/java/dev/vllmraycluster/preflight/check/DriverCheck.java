@@ -8,7 +8,6 @@ import dev.vllmraycluster.preflight.Row;
 import dev.vllmraycluster.preflight.Thresholds;
 import dev.vllmraycluster.preflight.parse.NvidiaSmiHeader;
 import dev.vllmraycluster.preflight.parse.ParseException;
-import dev.vllmraycluster.ssh.CommandResult;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,13 +34,9 @@ public final class DriverCheck implements Check {
         continue; // the gpus check says why
       }
       String node = f.node().name();
-      CommandResult r = f.result(PreflightProbes.SMI);
       NvidiaSmiHeader.Versions v;
       try {
-        if (r == null || !r.ok()) {
-          throw new ParseException(r == null ? "not run" : r.brief());
-        }
-        v = NvidiaSmiHeader.parse(r.stdout());
+        v = NvidiaSmiHeader.parse(f.output(PreflightProbes.SMI));
       } catch (ParseException e) {
         rows.add(Row.warn(node, name(), "cannot read the driver version: " + e.getMessage(), "run nvidia-smi on the host"));
         continue;

@@ -7,7 +7,6 @@ import dev.vllmraycluster.preflight.PreflightProbes;
 import dev.vllmraycluster.preflight.Row;
 import dev.vllmraycluster.preflight.parse.GpuTopology;
 import dev.vllmraycluster.preflight.parse.ParseException;
-import dev.vllmraycluster.ssh.CommandResult;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,13 +29,9 @@ public final class NvlinkCheck extends NodeCheck {
     if (tp < 2 || gpus < 2) {
       return null;
     }
-    CommandResult r = f.result(PreflightProbes.TOPO);
     GpuTopology topo;
     try {
-      if (r == null || !r.ok()) {
-        throw new ParseException(r == null ? "not run" : r.brief());
-      }
-      topo = GpuTopology.parse(r.stdout());
+      topo = GpuTopology.parse(f.output(PreflightProbes.TOPO));
     } catch (ParseException e) {
       return warn(f, "cannot read nvidia-smi topo -m: " + e.getMessage(), "run nvidia-smi topo -m on the host");
     }

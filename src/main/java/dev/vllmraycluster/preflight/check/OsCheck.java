@@ -8,7 +8,6 @@ import dev.vllmraycluster.preflight.Row;
 import dev.vllmraycluster.preflight.parse.OsRelease;
 import dev.vllmraycluster.preflight.parse.ParseException;
 import dev.vllmraycluster.spec.ClusterSpec.OsFamily;
-import dev.vllmraycluster.ssh.CommandResult;
 import java.util.List;
 import java.util.Map;
 
@@ -30,13 +29,9 @@ public final class OsCheck extends NodeCheck {
 
   @Override
   protected Row check(Context ctx, NodeFacts f) {
-    CommandResult r = f.result(PreflightProbes.OS);
     OsRelease.Os os;
     try {
-      if (r == null || !r.ok()) {
-        throw new ParseException(r == null ? "not read" : r.brief());
-      }
-      os = OsRelease.parse(r.stdout());
+      os = OsRelease.parse(f.output(PreflightProbes.OS));
     } catch (ParseException e) {
       return fail(f, "cannot read /etc/os-release: " + e.getMessage(),
           "the bootstrap needs a Debian/Ubuntu (apt) or RHEL-family (dnf) system with /etc/os-release");

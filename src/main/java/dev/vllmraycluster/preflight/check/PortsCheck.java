@@ -12,7 +12,6 @@ import dev.vllmraycluster.spec.ClusterSpec;
 import dev.vllmraycluster.spec.ClusterSpec.NodeSpec;
 import dev.vllmraycluster.spec.ClusterSpec.RaySpec;
 import dev.vllmraycluster.spec.ClusterSpec.Role;
-import dev.vllmraycluster.ssh.CommandResult;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,13 +65,9 @@ public final class PortsCheck extends NodeCheck {
   @Override
   protected Row check(Context ctx, NodeFacts f) {
     Map<Integer, String> wanted = required(ctx.spec(), f.node());
-    CommandResult r = f.result(PreflightProbes.PORTS);
     List<ListeningPorts.Listener> listeners;
     try {
-      if (r == null || !r.ok()) {
-        throw new ParseException(r == null ? "not run" : r.brief());
-      }
-      listeners = ListeningPorts.parse(r.stdout());
+      listeners = ListeningPorts.parse(f.output(PreflightProbes.PORTS));
     } catch (ParseException e) {
       return warn(f, "cannot list listening ports: " + e.getMessage(),
           "install iproute2 (ss); ports " + wanted.keySet() + " must be free");

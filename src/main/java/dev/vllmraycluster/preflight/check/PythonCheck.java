@@ -32,7 +32,7 @@ public final class PythonCheck extends NodeCheck {
     String python = ctx.spec().software().python();
     CommandResult r = f.result(PreflightProbes.PYTHON);
     if (r == null || !r.ok()) {
-      return fail(f, "cannot check " + python + ": " + (r == null ? "not run" : r.brief()), "run " + python + " --version on the host");
+      return fail(f, "cannot check " + python + ": " + NodeFacts.why(r), "run " + python + " --version on the host");
     }
     Map<String, String> kv = KeyValues.parse(r.stdout());
     if ("no".equals(kv.get("found"))) {

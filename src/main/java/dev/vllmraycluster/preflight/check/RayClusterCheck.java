@@ -8,7 +8,6 @@ import dev.vllmraycluster.preflight.VerifyProbes;
 import dev.vllmraycluster.preflight.parse.ParseException;
 import dev.vllmraycluster.preflight.parse.RayStatus;
 import dev.vllmraycluster.spec.ClusterSpec.Role;
-import dev.vllmraycluster.ssh.CommandResult;
 import java.util.Locale;
 
 /** Verify: {@code ray status} on the head shows the declared nodes and GPUs. */
@@ -28,13 +27,9 @@ public final class RayClusterCheck extends NodeCheck {
     if (f.node().role() != Role.HEAD) {
       return null;
     }
-    CommandResult r = f.result(VerifyProbes.RAY);
     RayStatus.Status s;
     try {
-      if (r == null || !r.ok()) {
-        throw new ParseException(r == null ? "not run" : r.brief());
-      }
-      s = RayStatus.parse(r.stdout());
+      s = RayStatus.parse(f.output(VerifyProbes.RAY));
     } catch (ParseException e) {
       return fail(f, "ray status failed: " + e.getMessage(),
           "journalctl -u vrc-ray-head -n 50 on " + f.node().name() + "; cdktf deploy again to repair");

@@ -9,7 +9,6 @@ import dev.vllmraycluster.preflight.Row;
 import dev.vllmraycluster.preflight.Thresholds;
 import dev.vllmraycluster.preflight.parse.DiskFree;
 import dev.vllmraycluster.preflight.parse.ParseException;
-import dev.vllmraycluster.ssh.CommandResult;
 import java.util.List;
 
 /** The size of /dev/shm: NCCL's shared-memory transport and Ray's object store live there. */
@@ -29,13 +28,9 @@ public final class ShmCheck extends NodeCheck {
 
   @Override
   protected Row check(Context ctx, NodeFacts f) {
-    CommandResult r = f.result(PreflightProbes.SHM);
     DiskFree.Mount shm;
     try {
-      if (r == null || !r.ok()) {
-        throw new ParseException(r == null ? "not run" : r.brief());
-      }
-      List<DiskFree.Mount> mounts = DiskFree.parse(r.stdout(), 1024);
+      List<DiskFree.Mount> mounts = DiskFree.parse(f.output(PreflightProbes.SHM), 1024);
       if (mounts.isEmpty()) {
         throw new ParseException("df printed no file system");
       }

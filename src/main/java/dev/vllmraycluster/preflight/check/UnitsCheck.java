@@ -25,7 +25,7 @@ public final class UnitsCheck extends NodeCheck {
   protected Row check(Context ctx, NodeFacts f) {
     CommandResult r = f.result(VerifyProbes.UNITS);
     if (r == null || !r.ok()) {
-      return fail(f, "cannot ask systemd: " + (r == null ? "not run" : r.brief()), "run systemctl status vrc-* on the host");
+      return fail(f, "cannot ask systemd: " + NodeFacts.why(r), "run systemctl status vrc-* on the host");
     }
     List<String> active = new ArrayList<>();
     List<String> not = new ArrayList<>();

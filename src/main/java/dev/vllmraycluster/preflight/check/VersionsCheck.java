@@ -45,7 +45,7 @@ public final class VersionsCheck implements Check {
       }
       CommandResult r = f.result(PreflightProbes.VENV);
       if (r == null || !r.ok()) {
-        rows.add(Row.warn(node, name(), "cannot read the venv at " + sw.venvPath() + ": " + (r == null ? "not run" : r.brief()),
+        rows.add(Row.warn(node, name(), "cannot read the venv at " + sw.venvPath() + ": " + NodeFacts.why(r),
             "check " + sw.venvPath() + "/bin/python on the host"));
         continue;
       }
