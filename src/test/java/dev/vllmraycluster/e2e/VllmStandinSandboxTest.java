@@ -110,12 +110,21 @@ class VllmStandinSandboxTest {
     assertTrue(Set.of(sandbox.ip("worker1"), sandbox.ip("worker2")).contains(replicas.get(1).get("node_ip").asText()));
     assertEquals(2, replicaNodes.size(), "two replicas on two nodes");
 
-    step("ray status -v: 1 of 1 GPU reserved on each replica's node, none on the third");
-    String status = sandbox.onOk("head", rayStatus() + " -v 2>&1");
+    step("ray status -v: 1 of 1 GPU used on each replica's node, none on the third");
+    // ray status prints the autoscaler monitor's last snapshot of the cluster's resources, taken
+    // every few seconds: right after the deploy it may predate the worker's rank actor taking the
+    // GPU its placement group reserved (seen once in CI: "0.0/1.0 GPU (0.0 used of 1.0 reserved
+    // in placement groups)"). So wait, bounded, for a snapshot of the placement above.
+    String status = Sandbox.waitFor("ray status -v showing the replicas' GPUs in use", Duration.ofSeconds(90),
+        () -> sandbox.on("head", rayStatus() + " -v 2>&1"),
+        r -> {
+          Map<String, String> seen = gpuUsageByNode(r.output());
+          return seen.size() == 3 && seen.equals(expectedGpuUsage(seen.keySet(), nodeIdToIp.keySet()));
+        });
     Map<String, String> usage = gpuUsageByNode(status);
     assertEquals(3, usage.size(), status);
     for (Map.Entry<String, String> e : usage.entrySet()) {
-      String expected = nodeIdToIp.containsKey(e.getKey()) ? "1.0/1.0 GPU (1.0 used of 1.0 reserved in placement groups)" : "0.0/1.0 GPU";
+      String expected = expectedGpuUsage(Set.of(e.getKey()), nodeIdToIp.keySet()).get(e.getKey());
       assertEquals(expected, e.getValue(), "node " + e.getKey() + " (" + nodeIdToIp.getOrDefault(e.getKey(), "no replica") + ")");
     }
 
@@ -339,6 +348,15 @@ class VllmStandinSandboxTest {
         assertEquals("[]", rank.get("secrets_in_environ").toString(), "rank on " + rank.get("node_ip"));
       }
     }
+  }
+
+  /** The usage line ray status -v shows for each of {@code nodes} when {@code replicaNodes} hold a replica's GPU. */
+  static Map<String, String> expectedGpuUsage(Set<String> nodes, Set<String> replicaNodes) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String node : nodes) {
+      out.put(node, replicaNodes.contains(node) ? "1.0/1.0 GPU (1.0 used of 1.0 reserved in placement groups)" : "0.0/1.0 GPU");
+    }
+    return out;
   }
 
   /** ray status -v: node id → its "x/y GPU ..." usage line. */
