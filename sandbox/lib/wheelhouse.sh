@@ -19,7 +19,12 @@ wheelhouse_requirements() {
   return 0
 }
 
-standin_wheel() { find "$WHEELHOUSE" -maxdepth 1 -name 'vllm-*.whl' -print -quit 2>/dev/null || true; }
+# standin_wheel: the stand-in wheel of VLLM_STANDIN_VERSION in the wheelhouse, if any. By exact
+# version: a test may add another version beside it for a while (VllmStandinSandboxTest), and
+# another class's `sandbox up` must neither take that one for ours nor rebuild and delete it.
+standin_wheel() {
+  find "$WHEELHOUSE" -maxdepth 1 -name "vllm-${VLLM_STANDIN_VERSION}-*.whl" -print -quit 2>/dev/null || true
+}
 
 # standin_digest: a digest of the stand-in's sources, recorded next to the wheel built from them.
 standin_digest() {
@@ -31,7 +36,7 @@ standin_digest() {
 standin_current() {
   local w
   w="$(standin_wheel)"
-  [[ -n $w && "$(basename "$w")" == "vllm-${VLLM_STANDIN_VERSION}-"* && -f $CACHE/standin.digest &&
+  [[ -n $w && -f $CACHE/standin.digest &&
     "$(cat "$CACHE/standin.digest")" == "$(standin_digest)" ]]
 }
 
