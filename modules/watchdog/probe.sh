@@ -45,13 +45,15 @@ completion_probe() {
   rm -f "$body" "$err"
 }
 
-# vllm_starting LAST_OK: the unit is activating, or it started less than STARTUP_GRACE_SECONDS
-# ago, has not answered a completion since (LAST_OK is older than its start) and its /health does
-# not answer 200 yet: still loading, not wedged. One that answered once and stops is not starting.
+# vllm_starting LAST_OK: the unit is activating or deactivating (a restart under way: systemd
+# bounds the stop by TimeoutStopSec, and a probe then would count the restart we asked for as a
+# failure and ask for a second one), or it started less than STARTUP_GRACE_SECONDS ago, has not
+# answered a completion since (LAST_OK is older than its start) and its /health does not answer
+# 200 yet: still loading, not wedged. One that answered once and stops is not starting.
 vllm_starting() {
   local state started last_ok="${1:-0}"
   state="$(systemctl show -p ActiveState --value "$VLLM_UNIT")"
-  [[ "$state" == activating ]] && return 0
+  [[ "$state" == activating || "$state" == deactivating ]] && return 0
   [[ "$state" == active ]] || return 1
   started="$(systemctl show --timestamp=unix -p ExecMainStartTimestamp --value "$VLLM_UNIT")"
   started="${started#@}"
