@@ -225,6 +225,7 @@ class DayTwoSandboxTest {
   @Order(6)
   void aHungVllmIsRestartedByTheWatchdogWhichSaysWhy() throws IOException {
     String before = invocation("head", "vrc-vllm");
+    int restarts = watchdogRestarts();
     step("SIGSTOP to vLLM's server process: its process lives, /health and completions hang");
     long t0 = System.currentTimeMillis();
     sandbox.onOk("head", "kill -STOP $(pgrep -P $(systemctl show -p MainPID --value vrc-vllm))");
@@ -235,7 +236,14 @@ class DayTwoSandboxTest {
     assertTrue(Pattern.compile("\\[head/watchdog/restart\\] WARNING: restarting vrc-vllm.service: 2 failed probes in a row "
         + "\\(completion: no answer").matcher(journal).find(), "the watchdog's reason in its journal:\n" + Sandbox.tail(journal, 3000));
     JsonNode row = verifyRow("head", "watchdog");
-    assertContains(row.get("message").asText(), "1 restart", "verify's watchdog row after a restart");
+    assertContains(row.get("message").asText(), (restarts + 1) + " restart", "verify's watchdog row after one more restart");
+    assertEquals(restarts + 1, watchdogRestarts(), "the watchdog restarted vLLM once for the hang");
+  }
+
+  /** RESTARTS from the head's watchdog status file (0 before its first probe). */
+  private int watchdogRestarts() {
+    String v = sandbox.onOk("head", "sed -n 's/^RESTARTS=//p' /var/lib/vllm-ray-cluster/watchdog.status 2>/dev/null || true").strip();
+    return v.isEmpty() ? 0 : Integer.parseInt(v);
   }
 
   @Test
@@ -500,6 +508,16 @@ class DayTwoSandboxTest {
     String status = Sandbox.waitFor("ray status with " + nodes + " nodes", timeout, () -> sandbox.on("head", rayStatus()),
         r -> r.exitCode() == 0 && rayNodesAndGpus(r.output()).equals(nodes + " nodes, " + nodes + ".0 GPUs"));
     System.out.println(status);
+    // ray status is the autoscaler's snapshot of a few seconds ago; the GCS's own node table can
+    // still list a killed raylet beside its restarted successor until its health checks fail.
+    Sandbox.waitFor("the GCS with " + nodes + " nodes alive", timeout, () -> sandbox.on("head", rayNodesCommand()),
+        r -> r.exitCode() == 0 && r.output().contains("alive=" + nodes + " "));
+  }
+
+  /** Our own ray_nodes.py on the head (as the service user): "alive=N gpus=G ips=a,b,...". */
+  private String rayNodesCommand() {
+    return "cd / && runuser -u vllm-ray -- env RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH=/etc/vllm-ray-cluster/secrets/ray-token "
+        + "/opt/vllm_env/bin/python /opt/vllm-ray-cluster/modules/common/ray_nodes.py " + headIp + ":6379";
   }
 
   /** What {@code ray status} shows, through verify's own parser: "N nodes, G GPUs". */
@@ -537,8 +555,7 @@ class DayTwoSandboxTest {
         assertEquals("1", sandbox.onOk(host, "pgrep -c -P $(systemctl show -p MainPID --value vrc-vllm)").strip(), "vLLM server processes");
       }
     }
-    String alive = sandbox.onOk("head", "cd / && runuser -u vllm-ray -- env RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH=/etc/vllm-ray-cluster/secrets/ray-token "
-        + "/opt/vllm_env/bin/python /opt/vllm-ray-cluster/modules/common/ray_nodes.py " + headIp + ":6379").strip();
+    String alive = sandbox.onOk("head", rayNodesCommand()).strip();
     Matcher m = Pattern.compile("alive=(\\d+) gpus=\\S+ ips=(\\S*)").matcher(alive);
     assertTrue(m.find(), alive);
     assertEquals(new TreeSet<>(cluster.stream().map(sandbox::ip).toList()), new TreeSet<>(List.of(m.group(2).split(","))), "Ray's alive nodes");
