@@ -59,6 +59,7 @@ class ApiProxySandboxTest {
   final Map<String, String> deployEnv = Map.of("TF_VAR_vllm_api_key", apiKey,
       "TF_VAR_ray_auth_token", "e2e-proxy-ray-" + UUID.randomUUID());
   boolean deployed;
+  private boolean keyHeaderWritten;
 
   @RegisterExtension
   final TestWatcher journalsOnFailure = sandbox.journalsOnFailure();
@@ -76,14 +77,18 @@ class ApiProxySandboxTest {
   }
 
   @AfterAll
-  void sandboxDown() {
+  void sandboxDown() throws IOException {
     try {
       if (deployed && !"1".equals(System.getenv("VRC_KEEP_SANDBOX"))) {
         step("cleanup: cdktf destroy (a step failed before the destroy test)");
         sandbox.cdktf(deployEnv, "destroy", stack, "--auto-approve");
       }
     } finally {
-      sandbox.close();
+      try {
+        Files.deleteIfExists(keyHeaderPath());
+      } finally {
+        sandbox.close();
+      }
     }
   }
 
@@ -269,11 +274,23 @@ class ApiProxySandboxTest {
    * A file with the Authorization header (curl -H @FILE), so that the key is in no command line;
    * beside the project directory, not in it (whose files the test searches for the key).
    */
+  private Path keyHeaderPath() {
+    return sandbox.project.resolveSibling(sandbox.name + ".auth-header");
+  }
+
+  /**
+   * A root-only file with this run's key header, beside (not in) the project directory, which the
+   * secret scans read. Written afresh by each run: an earlier run's file holds an earlier key
+   * (a second bin/test in one checkout got 401s from it). Removed after the class.
+   */
   private Path keyHeaderFile() throws IOException {
-    Path f = sandbox.project.resolveSibling(sandbox.name + ".auth-header");
-    if (!Files.exists(f)) {
+    Path f = keyHeaderPath();
+    if (!keyHeaderWritten) {
+      Files.deleteIfExists(f);
+      Files.createFile(f, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+          java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
       Files.writeString(f, "Authorization: Bearer " + apiKey + "\n");
-      Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      keyHeaderWritten = true;
     }
     return f;
   }
