@@ -279,9 +279,8 @@ class ApiProxySandboxTest {
   }
 
   /**
-   * A root-only file with this run's key header, beside (not in) the project directory, which the
-   * secret scans read. Written afresh by each run: an earlier run's file holds an earlier key
-   * (a second bin/test in one checkout got 401s from it). Removed after the class.
+   * That file, written afresh (root-only) the first time a run asks for it: an earlier run's file
+   * holds an earlier key (a second bin/test in one checkout got 401s from it). Removed after the class.
    */
   private Path keyHeaderFile() throws IOException {
     Path f = keyHeaderPath();
