@@ -123,9 +123,9 @@ class VllmStandinSandboxTest {
         });
     Map<String, String> usage = gpuUsageByNode(status);
     assertEquals(3, usage.size(), status);
+    Map<String, String> expected = expectedGpuUsage(usage.keySet(), nodeIdToIp.keySet());
     for (Map.Entry<String, String> e : usage.entrySet()) {
-      String expected = expectedGpuUsage(Set.of(e.getKey()), nodeIdToIp.keySet()).get(e.getKey());
-      assertEquals(expected, e.getValue(), "node " + e.getKey() + " (" + nodeIdToIp.getOrDefault(e.getKey(), "no replica") + ")");
+      assertEquals(expected.get(e.getKey()), e.getValue(), "node " + e.getKey() + " (" + nodeIdToIp.getOrDefault(e.getKey(), "no replica") + ")");
     }
 
     step("chat completions through the one API on " + headIp + ":9001: both replicas answer");
