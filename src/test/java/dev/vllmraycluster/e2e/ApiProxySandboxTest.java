@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -286,8 +287,7 @@ class ApiProxySandboxTest {
     Path f = keyHeaderPath();
     if (!keyHeaderWritten) {
       Files.deleteIfExists(f);
-      Files.createFile(f, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-          java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+      Files.createFile(f, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       Files.writeString(f, "Authorization: Bearer " + apiKey + "\n");
       keyHeaderWritten = true;
     }
